@@ -1,0 +1,65 @@
+"""ReLU and its derivative as true NumPy ufuncs.
+
+``relu``, ``relu_grad``, ``relu_backward`` and ``relu_and_grad`` are
+``numpy.ufunc`` objects: they broadcast, take ``out=``, ``where=``,
+``dtype=`` and ``casting=``, dispatch through ``__array_ufunc__``, and pickle.
+``nprelu.reference`` holds their definitions in plain NumPy.
+"""
+
+from . import reference
+from ._ufuncs import (
+    ACTIVE_TARGET as _ACTIVE_TARGET,
+    COMPILED_TARGETS as _COMPILED_TARGETS,
+    SUPPORTED_TARGETS as _SUPPORTED_TARGETS,
+    relu,
+    relu_and_grad,
+    relu_backward,
+    relu_grad,
+)
+from ._version import __version__
+
+__all__ = [
+    "__version__",
+    "cpu_targets",
+    "reference",
+    "relu",
+    "relu_and_grad",
+    "relu_backward",
+    "relu_grad",
+    "show_runtime",
+]
+
+# Report the public home of the ufuncs (NumPy >= 2.2 lets ufuncs carry it).
+for _ufunc in (relu, relu_grad, relu_backward, relu_and_grad):
+    try:
+        _ufunc.__module__ = __name__
+    except (AttributeError, TypeError):  # pragma: no cover - older NumPy
+        pass
+del _ufunc
+
+
+def cpu_targets() -> dict[str, object]:
+    """The SIMD targets of the loops.
+
+    Returns
+    -------
+    dict
+        ``"compiled"``: the targets built into this binary, baseline first;
+        ``"supported"``: those this CPU can run; ``"active"``: the one the
+        ufuncs use now (the best supported one, unless the environment
+        variable ``NPRELU_CPU_TARGET`` chose another at import).
+    """
+    return {
+        "compiled": _COMPILED_TARGETS,
+        "supported": _SUPPORTED_TARGETS,
+        "active": _ACTIVE_TARGET,
+    }
+
+
+def show_runtime() -> None:
+    """Print the compiled, supported and active SIMD targets."""
+    t = cpu_targets()
+    print(f"nprelu {__version__}")
+    print(f"  compiled targets:  {', '.join(t['compiled'])}")  # type: ignore[arg-type]
+    print(f"  supported by CPU:  {', '.join(t['supported'])}")  # type: ignore[arg-type]
+    print(f"  active target:     {t['active']}")

@@ -1,0 +1,128 @@
+"""``python -m nprelu``: versions, CPU targets, a self-check and a quick timing."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+import nprelu
+from nprelu import reference
+
+UFUNCS = ("relu", "relu_grad", "relu_backward", "relu_and_grad")
+FLOATS = (np.float16, np.float32, np.float64, np.longdouble)
+INTS = (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32,
+        np.int64, np.uint64)
+
+
+def special_values(dtype: type) -> np.ndarray:
+    """Signed zeros, infinities, NaNs with payloads, subnormals, extremes."""
+    info = np.finfo(dtype)
+    vals = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1.0, -1.0,
+                     info.tiny, -info.tiny, info.max, -info.max,
+                     info.smallest_subnormal, -info.smallest_subnormal],
+                    dtype=dtype)
+    if dtype != np.longdouble:  # NaN payloads, quiet and signalling
+        u = np.dtype(f"u{np.dtype(dtype).itemsize}")
+        exp_bits = {2: 0x7C00, 4: 0x7F800000, 8: 0x7FF0000000000000}
+        e = exp_bits[np.dtype(dtype).itemsize]
+        sign = 1 << (8 * np.dtype(dtype).itemsize - 1)
+        nans = np.array([e | 1, e | 3, sign | e | 1, sign | e | (e >> 1) | 5],
+                        dtype=u).view(dtype)
+        vals = np.concatenate([vals, nans])
+    return vals
+
+
+def random_values(dtype: type, rng: np.random.Generator, n: int = 1000) -> np.ndarray:
+    if np.dtype(dtype).kind == "f":
+        return np.concatenate([rng.standard_normal(n).astype(dtype),
+                               special_values(dtype)])
+    info = np.iinfo(dtype)
+    return np.concatenate([
+        rng.integers(info.min, info.max, n, dtype=dtype, endpoint=True),
+        np.array([info.min, info.max, 0, 1], dtype=dtype)])
+
+
+def bits(a: np.ndarray) -> np.ndarray:
+    """The meaningful bytes of each element, for an exact comparison."""
+    a = np.ascontiguousarray(a)
+    if a.dtype == np.longdouble:  # compare the value bytes, not the padding
+        nbytes = 10 if np.finfo(np.longdouble).nmant == 63 else a.itemsize
+        return a.view(np.uint8).reshape(a.shape + (a.itemsize,))[..., :nbytes]
+    return a.view(f"u{a.itemsize}")
+
+
+def same(got: object, want: object) -> bool:
+    g, w = np.asarray(got), np.asarray(want)
+    return g.dtype == w.dtype and g.shape == w.shape and np.array_equal(bits(g), bits(w))
+
+
+def check(name: str, rng: np.random.Generator) -> bool:
+    ours: Callable[..., object] = getattr(nprelu, name)
+    spec: Callable[..., object] = getattr(reference, name)
+    ok = True
+    dtypes = FLOATS if name == "relu_backward" else FLOATS + INTS + (np.bool_,)
+    with np.errstate(all="raise"):  # any FP flag raised by a loop fails
+        for dtype in dtypes:
+            x = random_values(dtype, rng) if dtype != np.bool_ else rng.random(100) > 0.5
+            args = (random_values(dtype, rng)[: len(x)], x) if name == "relu_backward" else (x,)
+            for view in (slice(None), slice(None, None, 3), slice(None, None, -1)):
+                a = tuple(arg[view] for arg in args)
+                try:
+                    got, want = ours(*a), spec(*a)
+                except FloatingPointError:
+                    return False
+                if name == "relu_and_grad":
+                    ok &= all(same(g, w) for g, w in zip(got, want))  # type: ignore[call-overload]
+                else:
+                    ok &= same(got, want)
+    return ok
+
+
+def best_time(f: Callable[[], object], repeat: int = 7, number: int = 20) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            f()
+        best = min(best, (time.perf_counter() - t0) / number)
+    return best
+
+
+def main() -> int:
+    print(f"nprelu {nprelu.__version__}  (NumPy {np.__version__}, "
+          f"Python {sys.version.split()[0]})")
+    t = nprelu.cpu_targets()
+    print(f"CPU targets: compiled {', '.join(t['compiled'])}; "  # type: ignore[arg-type]
+          f"supported {', '.join(t['supported'])}; active {t['active']}")  # type: ignore[arg-type]
+
+    print("\nSelf-check against nprelu.reference (bit-exact, all dtypes, FP flags raise):")
+    rng = np.random.default_rng(20261124)
+    failed = False
+    for name in UFUNCS:
+        ok = check(name, rng)
+        failed |= not ok
+        print(f"  {name:<15} {'PASS' if ok else 'FAIL'}")
+
+    n = 1_000_000
+    x = np.random.default_rng(0).standard_normal(n).astype(np.float32)
+    out = np.empty_like(x)
+    rows = [
+        ("nprelu.relu(x, out=o)", lambda: nprelu.relu(x, out=out)),
+        ("np.maximum(x, 0, out=o)", lambda: np.maximum(x, 0, out=out)),
+        ("np.copyto(o, x)", lambda: np.copyto(out, x)),
+    ]
+    print(f"\nSpeed, float32, n = {n:,} (best of 7):")
+    times = [best_time(f) for _, f in rows]
+    for (label, _), sec in zip(rows, times):
+        gbs = 2 * x.nbytes / sec / 1e9
+        print(f"  {label:<25} {sec * 1e6:9.1f} us  {gbs:6.1f} GB/s  "
+              f"{sec / times[0]:5.2f}x relu's time")
+    print("\nself-check:", "FAIL" if failed else "PASS")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
