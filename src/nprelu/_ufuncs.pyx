@@ -47,22 +47,24 @@ SUPPORTED_TARGETS = tuple(
     t for i, t in enumerate(COMPILED_TARGETS) if nprelu_target_supported(i))
 
 
-def _choose_target():
-    forced = os.environ.get("NPRELU_CPU_TARGET", "").strip().lower()
+def choose_target(forced, compiled, supported):
+    """The target to run: `forced` (a name, or empty for the best supported)."""
+    forced = forced.strip().lower()
     if not forced:
-        return SUPPORTED_TARGETS[-1]
-    if forced not in COMPILED_TARGETS:
+        return supported[-1]
+    if forced not in compiled:
         raise ImportError(
             f"NPRELU_CPU_TARGET={forced!r}: this build of nprelu has no such "
-            f"target; compiled targets: {', '.join(COMPILED_TARGETS)}")
-    if forced not in SUPPORTED_TARGETS:
+            f"target; compiled targets: {', '.join(compiled)}")
+    if forced not in supported:
         raise ImportError(
             f"NPRELU_CPU_TARGET={forced!r}: target is not supported by this "
-            f"CPU; supported targets: {', '.join(SUPPORTED_TARGETS)}")
+            f"CPU; supported targets: {', '.join(supported)}")
     return forced
 
 
-ACTIVE_TARGET = _choose_target()
+ACTIVE_TARGET = choose_target(
+    os.environ.get("NPRELU_CPU_TARGET", ""), COMPILED_TARGETS, SUPPORTED_TARGETS)
 cdef const nprelu_kernels *kernels = nprelu_target_at(
     COMPILED_TARGETS.index(ACTIVE_TARGET)).kernels
 
