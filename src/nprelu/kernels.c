@@ -211,6 +211,14 @@ static inline void grad_g(const char *in, char *out)
     {                                                                          \
         for (ptrdiff_t i = 0; i < n; i++) io[i] = K(io[i]);                    \
     }                                                                          \
+    static void NAME##_gather(const T *RESTRICT in, ptrdiff_t s,               \
+                              T *RESTRICT out, ptrdiff_t n)                    \
+    {                                                                          \
+        if (s == 2)                                                            \
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = K(in[2 * i]);           \
+        else                                                                   \
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = K(in[i * s]);           \
+    }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
     {                                                                          \
         char *ip = args[0], *op = args[1];                                     \
@@ -219,6 +227,10 @@ static inline void grad_g(const char *in, char *out)
         if (is == sizeof(T) && os == sizeof(T)) {                              \
             if (ip == op) NAME##_inplace((T *)op, n);                          \
             else NAME##_contig((const T *)ip, (T *)op, n);                     \
+            return;                                                            \
+        }                                                                      \
+        if (os == sizeof(T) && is % (ptrdiff_t)sizeof(T) == 0 && ip != op) {   \
+            NAME##_gather((const T *)ip, is / (ptrdiff_t)sizeof(T), (T *)op, n); \
             return;                                                            \
         }                                                                      \
         for (ptrdiff_t i = 0; i < n; i++, ip += is, op += os)                  \
