@@ -48,6 +48,13 @@ def cpu_targets() -> dict[str, object]:
         ``"supported"``: those this CPU can run; ``"active"``: the one the
         ufuncs use now (the best supported one, unless the environment
         variable ``NPRELU_CPU_TARGET`` chose another at import).
+
+    Examples
+    --------
+    >>> import nprelu
+    >>> t = nprelu.cpu_targets()
+    >>> t["compiled"][0], t["active"] in t["supported"]
+    ('baseline', True)
     """
     return {
         "compiled": _COMPILED_TARGETS,

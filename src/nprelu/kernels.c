@@ -193,12 +193,30 @@ static inline void grad_g(const char *in, char *out)
  * Loop templates, in the manner of NumPy's fast_loop_macros.h: one element
  * expression, instantiated in a contiguous branch (distinct buffers, marked
  * restrict), a contiguous in-place branch, and a strided branch, so that the
- * compiler specialises and vectorises each.  NumPy's iterator hands a loop
- * either identical or non-overlapping buffers (it copies partial overlaps).
+ * compiler specialises and vectorises each.  Any other overlap of input
+ * and output takes the strided branch, which is correct for every layout.
  * ---------------------------------------------------------------------- */
 
 #define LOOP_ARGS char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, \
                   void *data
+
+/*
+ * True if n items of `size` bytes at a (step sa) and at b (step sb) share no
+ * byte: only then may the restrict loops run.  Plain calls get identical or
+ * disjoint buffers, but accumulate feeds the output back in one item behind.
+ */
+static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
+                           ptrdiff_t sb, ptrdiff_t n, size_t size)
+{
+    if (n <= 0) return 1;
+    uintptr_t a_lo = (uintptr_t)a, b_lo = (uintptr_t)b;
+    uintptr_t a_hi = a_lo, b_hi = b_lo;
+    if (sa < 0) a_lo -= (uintptr_t)(-sa) * (uintptr_t)(n - 1);
+    else a_hi += (uintptr_t)sa * (uintptr_t)(n - 1);
+    if (sb < 0) b_lo -= (uintptr_t)(-sb) * (uintptr_t)(n - 1);
+    else b_hi += (uintptr_t)sb * (uintptr_t)(n - 1);
+    return a_hi + size <= b_lo || b_hi + size <= a_lo;
+}
 
 /* out = K(in) */
 #define UNARY_LOOP(NAME, T, K)                                                 \
@@ -224,13 +242,15 @@ static inline void grad_g(const char *in, char *out)
         char *ip = args[0], *op = args[1];                                     \
         const ptrdiff_t n = dims[0], is = steps[0], os = steps[1];             \
         (void)data;                                                            \
-        if (is == sizeof(T) && os == sizeof(T)) {                              \
-            if (ip == op) NAME##_inplace((T *)op, n);                          \
-            else NAME##_contig((const T *)ip, (T *)op, n);                     \
+        if (is == sizeof(T) && os == sizeof(T) && ip == op) {                  \
+            NAME##_inplace((T *)op, n);                                        \
             return;                                                            \
         }                                                                      \
-        if (os == sizeof(T) && is % (ptrdiff_t)sizeof(T) == 0 && ip != op) {   \
-            NAME##_gather((const T *)ip, is / (ptrdiff_t)sizeof(T), (T *)op, n); \
+        if (os == sizeof(T) && is % (ptrdiff_t)sizeof(T) == 0 &&               \
+            disjoint(ip, is, op, os, n, sizeof(T))) {                          \
+            if (is == sizeof(T)) NAME##_contig((const T *)ip, (T *)op, n);     \
+            else NAME##_gather((const T *)ip, is / (ptrdiff_t)sizeof(T),       \
+                               (T *)op, n);                                    \
             return;                                                            \
         }                                                                      \
         for (ptrdiff_t i = 0; i < n; i++, ip += is, op += os)                  \
@@ -271,11 +291,20 @@ static inline void grad_g(const char *in, char *out)
         const ptrdiff_t is = steps[0], s1 = steps[1], s2 = steps[2];           \
         (void)data;                                                            \
         if (is == sizeof(T) && s1 == sizeof(T) && s2 == sizeof(T) &&           \
-            o1 != o2) {                                                        \
-            if (ip == o1) NAME##_inplace1((T *)o1, (T *)o2, n);                \
-            else if (ip == o2) NAME##_inplace2((T *)o1, (T *)o2, n);           \
-            else NAME##_contig((const T *)ip, (T *)o1, (T *)o2, n);            \
-            return;                                                            \
+            disjoint(o1, s1, o2, s2, n, sizeof(T))) {                          \
+            if (ip == o1) {                                                    \
+                NAME##_inplace1((T *)o1, (T *)o2, n);                          \
+                return;                                                        \
+            }                                                                  \
+            if (ip == o2) {                                                    \
+                NAME##_inplace2((T *)o1, (T *)o2, n);                          \
+                return;                                                        \
+            }                                                                  \
+            if (disjoint(ip, is, o1, s1, n, sizeof(T)) &&                      \
+                disjoint(ip, is, o2, s2, n, sizeof(T))) {                      \
+                NAME##_contig((const T *)ip, (T *)o1, (T *)o2, n);             \
+                return;                                                        \
+            }                                                                  \
         }                                                                      \
         for (ptrdiff_t i = 0; i < n; i++, ip += is, o1 += s1, o2 += s2) {      \
             const T v = *(const T *)ip;                                        \
@@ -308,13 +337,18 @@ static inline void grad_g(const char *in, char *out)
         const ptrdiff_t ds = steps[0], xs = steps[1], os = steps[2];           \
         (void)data;                                                            \
         if (ds == sizeof(T) && xs == sizeof(T) && os == sizeof(T)) {           \
-            if (op != dp && op != xp) {                                        \
+            const int dy_free = disjoint(op, os, dp, ds, n, sizeof(T));        \
+            const int x_free = disjoint(op, os, xp, xs, n, sizeof(T));         \
+            if (dy_free && x_free) {                                           \
                 NAME##_contig((const T *)dp, (const T *)xp, (T *)op, n);       \
                 return;                                                        \
             }                                                                  \
-            if (dp != xp) {                                                    \
-                if (op == dp) NAME##_inplace_dy((T *)op, (const T *)xp, n);    \
-                else NAME##_inplace_x((const T *)dp, (T *)op, n);              \
+            if (op == dp && x_free) {                                          \
+                NAME##_inplace_dy((T *)op, (const T *)xp, n);                  \
+                return;                                                        \
+            }                                                                  \
+            if (op == xp && dy_free) {                                         \
+                NAME##_inplace_x((const T *)dp, (T *)op, n);                   \
                 return;                                                        \
             }                                                                  \
         }                                                                      \

@@ -41,7 +41,11 @@ def _positive(a: NDArray[np.generic]) -> NDArray[np.bool_]:
 
 
 def relu(x: ArrayLike) -> NDArray[np.generic]:
-    """``x`` where ``x > 0`` or NaN (same bits), else +0 in ``x``'s dtype."""
+    """``x`` where ``x > 0`` or NaN (same bits), else +0 in ``x``'s dtype.
+
+    >>> relu(np.array([-1.0, -0.0, 2.0, np.nan], dtype=np.float32))
+    array([ 0.,  0.,  2., nan], dtype=float32)
+    """
     a = _as_input(x)
     keep = _positive(a)
     if a.dtype.kind == "f":
@@ -50,27 +54,37 @@ def relu(x: ArrayLike) -> NDArray[np.generic]:
 
 
 def relu_grad(x: ArrayLike) -> NDArray[np.generic]:
-    """1 where ``x > 0``, else +0 (also at 0 and NaN), in ``x``'s dtype."""
+    """1 where ``x > 0``, else +0 (also at 0 and NaN), in ``x``'s dtype.
+
+    >>> relu_grad(np.array([-1, 0, 5], dtype=np.int8))
+    array([0, 0, 1], dtype=int8)
+    """
     a = _as_input(x)
     return _positive(a).astype(a.dtype)
+
+
+def _float_loop_dtype(dy: ArrayLike, x: ArrayLike) -> np.dtype[np.floating]:
+    """The dtype NumPy's type resolution picks for ``(dy, x)`` among the loops
+    ``ee->e ff->f dd->d gg->g``: exactly the loops of ``np.nextafter``, so its
+    resolution (weak Python scalars, value-based casting on old NumPy and all)
+    is the rule."""
+    with np.errstate(all="ignore"):
+        return np.asarray(np.nextafter(dy, x)).dtype
 
 
 def relu_backward(dy: ArrayLike, x: ArrayLike) -> NDArray[np.floating]:
     """``dy`` where ``x > 0`` (same bits), else +0.
 
-    The dtype is the promotion of ``dy`` and ``x`` with at least float16, as
-    NumPy picks the first of the loops ``ee->e ff->f dd->d gg->g`` to which
-    both cast safely.
+    The dtype is the one NumPy picks for two operands among the float loops
+    ``ee->e ff->f dd->d gg->g`` (integers promote to float as in ``np.sqrt``).
+
+    >>> relu_backward(np.array([np.inf, np.nan, 3.0]), np.array([-1.0, 0.0, 2.0]))
+    array([0., 0., 3.])
     """
-    # Python scalars stay weakly typed in the promotion, as in a ufunc call.
-    dy, x = (v if type(v) in (int, float) else np.asarray(v) for v in (dy, x))
-    dtype = np.result_type(dy, x, np.float16)
-    d, a = np.asarray(dy), np.asarray(x)
-    if dtype.kind != "f":
-        raise TypeError(f"unsupported dtype {dtype}")
-    d = d.astype(dtype, copy=False)
-    return np.where(_positive(a.astype(dtype, copy=False)), d,
-                    np.zeros((), dtype))
+    dtype = _float_loop_dtype(dy, x)
+    d = np.asarray(dy).astype(dtype, copy=False)
+    a = np.asarray(x).astype(dtype, copy=False)
+    return np.where(_positive(a), d, np.zeros((), dtype))
 
 
 def relu_and_grad(x: ArrayLike) -> tuple[NDArray[np.generic], NDArray[np.generic]]:

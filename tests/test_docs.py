@@ -1,0 +1,128 @@
+"""Docstrings: NumPy-style sections, no repeated call signature, and every
+example runs and prints what it says (doctest, NORMALIZE_WHITESPACE only)."""
+
+from __future__ import annotations
+
+import doctest
+import re
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+import nprelu
+
+NAMES = ["relu", "relu_grad", "relu_backward", "relu_and_grad"]
+SECTIONS = ["Parameters", "Returns", "See Also", "Notes", "Examples"]
+
+
+def doc(name: str) -> str:
+    d = getattr(nprelu, name).__doc__
+    assert isinstance(d, str) and d.strip()
+    return d
+
+
+def section(text: str, title: str) -> list[str]:
+    """The lines of one section, up to the next section header."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines)
+                 if line == title and i + 1 < len(lines) and lines[i + 1] == "-" * len(title))
+    body = []
+    for i in range(start + 2, len(lines)):
+        if i + 1 < len(lines) and lines[i + 1] and set(lines[i + 1]) == {"-"} and lines[i]:
+            break
+        body.append(lines[i])
+    return body
+
+
+def entries(body: list[str]) -> list[str]:
+    """The unindented ``name : description`` / ``name`` lines of a section."""
+    return [line for line in body if line and not line[0].isspace()]
+
+
+def run_doctest(text: str, name: str, globs: dict[str, Any] | None = None) -> tuple[int, int, str]:
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(text, dict(globs or {}), name, None, 0)
+    runner = doctest.DocTestRunner(verbose=False, optionflags=doctest.NORMALIZE_WHITESPACE)
+    report: list[str] = []
+    with np.printoptions(legacy=False):
+        result = runner.run(test, out=report.append)
+    return result.failed, result.attempted, "".join(report)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sections_in_order(name: str) -> None:
+    text = doc(name)
+    positions = []
+    for title in SECTIONS:
+        m = re.search(rf"^{re.escape(title)}\n-{{{len(title)}}}$", text, re.MULTILINE)
+        assert m, f"{name}: no '{title}' section with a matching underline"
+        positions.append(m.start())
+    assert positions == sorted(positions), f"{name}: sections out of order"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_signature_only_once(name: str) -> None:
+    """NumPy prepends the call signature; the docstring must not repeat it."""
+    text = doc(name)
+    lines = text.splitlines()
+    assert lines[0].startswith(f"{name}("), "NumPy's signature line comes first"
+    sig_lines = [line for line in lines if re.match(rf"\s*{re.escape(name)}\s*\(", line)]
+    assert sig_lines == [lines[0]], sig_lines
+    summary = next(line for line in lines[1:] if line.strip())
+    assert "(" not in summary.split()[0], f"summary looks like a signature: {summary!r}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_parameters_match_signature(name: str) -> None:
+    f = getattr(nprelu, name)
+    text = doc(name)
+    first = text.splitlines()[0]
+    positional = re.sub(r"\[.*?\]", "", first[len(name) + 1 : first.index("/")])
+    inputs = [p.strip() for p in positional.split(",") if p.strip()]
+    assert len(inputs) == f.nin, first  # NumPy names them x or x1, x2
+    params = [e.split(":")[0].strip() for e in entries(section(text, "Parameters"))]
+    # the inputs are documented first, then the outputs and keywords
+    assert not any(p.startswith(("out", "where", "*")) for p in params[: f.nin]), params
+    assert params[f.nin].startswith("out"), params
+    assert "where" in params
+    returns = entries(section(text, "Returns"))
+    assert len(returns) == f.nout, returns
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_see_also_targets_exist(name: str) -> None:
+    names = []
+    for e in entries(section(doc(name), "See Also")):
+        names += [n.strip() for n in e.split(":")[0].split(",") if n.strip()]
+    assert names
+    for target in names:
+        if target.startswith("numpy."):
+            assert callable(getattr(np, target.removeprefix("numpy."))), target
+        else:
+            assert target in nprelu.__all__ and target != name, target
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_docstring_examples(name: str) -> None:
+    failed, attempted, report = run_doctest(doc(name), f"nprelu.{name}")
+    assert attempted >= 3, "the Examples section has examples"
+    assert failed == 0, report
+
+
+@pytest.mark.parametrize("module", [nprelu, nprelu.reference], ids=lambda m: m.__name__)
+def test_module_doctests(module: ModuleType) -> None:
+    tests = [t for t in doctest.DocTestFinder().find(module) if t.examples]
+    assert tests, f"no doctest examples in {module.__name__}"
+    runner = doctest.DocTestRunner(verbose=False, optionflags=doctest.NORMALIZE_WHITESPACE)
+    report: list[str] = []
+    for t in tests:
+        runner.run(t, out=report.append)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, "".join(report)
+
+
+def test_doctest_harness_can_fail() -> None:
+    failed, attempted, _ = run_doctest(">>> 1 + 1\n3\n", "harness")
+    assert (failed, attempted) == (1, 1)
