@@ -33,6 +33,7 @@ _ArrayT2 = TypeVar("_ArrayT2", bound=NDArray[Any])
 _Casting: TypeAlias = Literal["no", "equiv", "safe", "same_kind", "unsafe"]
 _Order: TypeAlias = Literal["K", "A", "C", "F"]
 _Where: TypeAlias = bool | NDArray[np.bool_] | ArrayLike
+_Signature: TypeAlias = str | tuple[DTypeLike, ...] | None
 
 class _UFunc_1_1(np.ufunc, Generic[_NameT]):  # type: ignore[misc]
     """``relu``, ``relu_grad``: one input, one output, 14 loops."""
@@ -75,7 +76,7 @@ class _UFunc_1_1(np.ufunc, Generic[_NameT]):  # type: ignore[misc]
     def __call__(
         self, x: ArrayLike, /, out: None = None, *, where: _Where = True,
         casting: _Casting = "same_kind", order: _Order = "K", dtype: DTypeLike = None,
-        subok: bool = True,
+        subok: bool = True, signature: _Signature = None,
     ) -> Any: ...
     def at(self, a: NDArray[Any], indices: ArrayLike, /) -> None: ...  # type: ignore[override]
 
@@ -126,7 +127,13 @@ class _UFunc_1_2(np.ufunc, Generic[_NameT]):  # type: ignore[misc]
     def __call__(
         self, x: ArrayLike, out1: None = None, out2: None = None, /, *,
         where: _Where = True, casting: _Casting = "same_kind", order: _Order = "K",
-        dtype: DTypeLike = None, subok: bool = True,
+        dtype: DTypeLike = None, subok: bool = True, signature: _Signature = None,
+    ) -> tuple[Any, Any]: ...
+    @overload
+    def __call__(
+        self, x: ArrayLike, /, *, out: tuple[NDArray[Any] | None, NDArray[Any] | None],
+        where: _Where = True, casting: _Casting = "same_kind", order: _Order = "K",
+        dtype: DTypeLike = None, subok: bool = True, signature: _Signature = None,
     ) -> tuple[Any, Any]: ...
     def at(self, *args: object, **kwargs: object) -> None: ...  # type: ignore[override]
 
@@ -165,7 +172,7 @@ class _UFunc_2_1(np.ufunc, Generic[_NameT]):  # type: ignore[misc]
     def __call__(
         self, dy: ArrayLike, x: ArrayLike, /, out: None = None, *,
         where: _Where = True, casting: _Casting = "same_kind", order: _Order = "K",
-        dtype: DTypeLike = None, subok: bool = True,
+        dtype: DTypeLike = None, subok: bool = True, signature: _Signature = None,
     ) -> Any: ...
     def at(  # type: ignore[override]
         self, a: NDArray[Any], indices: ArrayLike, b: ArrayLike, /

@@ -284,25 +284,46 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
             io[i] = K2(v);                                                     \
         }                                                                      \
     }                                                                          \
+    static void NAME##_gather(const T *RESTRICT in, ptrdiff_t s,               \
+                              T *RESTRICT o1, T *RESTRICT o2, ptrdiff_t n)     \
+    {                                                                          \
+        if (s == 2)                                                            \
+            for (ptrdiff_t i = 0; i < n; i++) {                                \
+                const T v = in[2 * i];                                         \
+                o1[i] = K1(v);                                                 \
+                o2[i] = K2(v);                                                 \
+            }                                                                  \
+        else                                                                   \
+            for (ptrdiff_t i = 0; i < n; i++) {                                \
+                const T v = in[i * s];                                         \
+                o1[i] = K1(v);                                                 \
+                o2[i] = K2(v);                                                 \
+            }                                                                  \
+    }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
     {                                                                          \
         char *ip = args[0], *o1 = args[1], *o2 = args[2];                      \
         const ptrdiff_t n = dims[0];                                           \
         const ptrdiff_t is = steps[0], s1 = steps[1], s2 = steps[2];           \
         (void)data;                                                            \
-        if (is == sizeof(T) && s1 == sizeof(T) && s2 == sizeof(T) &&           \
+        if (s1 == sizeof(T) && s2 == sizeof(T) &&                              \
+            is % (ptrdiff_t)sizeof(T) == 0 &&                                  \
             disjoint(o1, s1, o2, s2, n, sizeof(T))) {                          \
-            if (ip == o1) {                                                    \
+            if (is == sizeof(T) && ip == o1) {                                 \
                 NAME##_inplace1((T *)o1, (T *)o2, n);                          \
                 return;                                                        \
             }                                                                  \
-            if (ip == o2) {                                                    \
+            if (is == sizeof(T) && ip == o2) {                                 \
                 NAME##_inplace2((T *)o1, (T *)o2, n);                          \
                 return;                                                        \
             }                                                                  \
             if (disjoint(ip, is, o1, s1, n, sizeof(T)) &&                      \
                 disjoint(ip, is, o2, s2, n, sizeof(T))) {                      \
-                NAME##_contig((const T *)ip, (T *)o1, (T *)o2, n);             \
+                if (is == sizeof(T))                                           \
+                    NAME##_contig((const T *)ip, (T *)o1, (T *)o2, n);         \
+                else                                                           \
+                    NAME##_gather((const T *)ip, is / (ptrdiff_t)sizeof(T),    \
+                                  (T *)o1, (T *)o2, n);                        \
                 return;                                                        \
             }                                                                  \
         }                                                                      \
@@ -330,24 +351,42 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
     {                                                                          \
         for (ptrdiff_t i = 0; i < n; i++) io[i] = K(dy[i], io[i]);             \
     }                                                                          \
+    static void NAME##_gather(const T *RESTRICT dy, ptrdiff_t sd,              \
+                              const T *RESTRICT x, ptrdiff_t sx,               \
+                              T *RESTRICT out, ptrdiff_t n)                    \
+    {                                                                          \
+        if (sd == 2 && sx == 2)                                                \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[i] = K(dy[2 * i], x[2 * i]);                               \
+        else                                                                   \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[i] = K(dy[i * sd], x[i * sx]);                             \
+    }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
     {                                                                          \
         char *dp = args[0], *xp = args[1], *op = args[2];                      \
         const ptrdiff_t n = dims[0];                                           \
         const ptrdiff_t ds = steps[0], xs = steps[1], os = steps[2];           \
         (void)data;                                                            \
-        if (ds == sizeof(T) && xs == sizeof(T) && os == sizeof(T)) {           \
+        if (os == sizeof(T) && ds % (ptrdiff_t)sizeof(T) == 0 &&               \
+            xs % (ptrdiff_t)sizeof(T) == 0) {                                  \
             const int dy_free = disjoint(op, os, dp, ds, n, sizeof(T));        \
             const int x_free = disjoint(op, os, xp, xs, n, sizeof(T));         \
             if (dy_free && x_free) {                                           \
-                NAME##_contig((const T *)dp, (const T *)xp, (T *)op, n);       \
+                if (ds == sizeof(T) && xs == sizeof(T))                        \
+                    NAME##_contig((const T *)dp, (const T *)xp, (T *)op, n);   \
+                else                                                           \
+                    NAME##_gather((const T *)dp, ds / (ptrdiff_t)sizeof(T),    \
+                                  (const T *)xp, xs / (ptrdiff_t)sizeof(T),    \
+                                  (T *)op, n);                                 \
                 return;                                                        \
             }                                                                  \
-            if (op == dp && x_free) {                                          \
+            const int contiguous = ds == sizeof(T) && xs == sizeof(T);         \
+            if (contiguous && op == dp && x_free) {                            \
                 NAME##_inplace_dy((T *)op, (const T *)xp, n);                  \
                 return;                                                        \
             }                                                                  \
-            if (op == xp && dy_free) {                                         \
+            if (contiguous && op == xp && dy_free) {                           \
                 NAME##_inplace_x((const T *)dp, (T *)op, n);                   \
                 return;                                                        \
             }                                                                  \
