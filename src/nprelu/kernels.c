@@ -62,8 +62,41 @@
 
 IEEE_KERNELS(16, 0x8000u, 0x7C00u, 0x3C00u)
 IEEE_KERNELS(32, 0x80000000u, 0x7F800000u, 0x3F800000u)
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(__SSE4_2__) &&     \
+    !defined(__AVX__)
+/*
+ * The x86-64 baseline (SSE2) has no 64-bit integer compare, so the 64-bit
+ * tests would not vectorise.  The same tests on the 32-bit halves do; a NaN
+ * is an exponent of all ones with any fraction bit set, which the low word
+ * adds as a carry-in: with t = (hi & ~SIGN) + (lo != 0),
+ *   x > 0           <=>  sign clear and 1 <= t <= 0x7FF00000
+ *   relu drops x    <=>  sign set and t <= 0x7FF00000
+ */
+static inline uint64_t positive_mask64(uint64_t u)
+{
+    const uint32_t hi = (uint32_t)(u >> 32), lo = (uint32_t)u;
+    const uint32_t t = hi + (uint32_t)(lo != 0); /* sign set: t-1 >= INF */
+    return (uint64_t)0 - (uint64_t)((uint32_t)(t - 1u) < 0x7FF00000u);
+}
+static inline uint64_t relu64(uint64_t u)
+{
+    const uint32_t hi = (uint32_t)(u >> 32), lo = (uint32_t)u;
+    const uint32_t t = (hi & 0x7FFFFFFFu) + (uint32_t)(lo != 0);
+    const uint32_t drop = (hi >> 31) & (uint32_t)(t <= 0x7FF00000u);
+    return u & ((uint64_t)drop - 1u);
+}
+static inline uint64_t grad64(uint64_t u)
+{
+    return 0x3FF0000000000000u & positive_mask64(u);
+}
+static inline uint64_t backward64(uint64_t dy, uint64_t x)
+{
+    return dy & positive_mask64(x);
+}
+#else
 IEEE_KERNELS(64, 0x8000000000000000u, 0x7FF0000000000000u,
              0x3FF0000000000000u)
+#endif
 
 /* Integers: relu is x masked by (x > 0); the gradient is (x > 0) itself. */
 #define SIGNED_KERNELS(S, T)                                                   \
