@@ -22,7 +22,7 @@ import numpy as np
 
 import nprelu
 
-N = 32_768  # float32: 128 KiB in + 128 KiB out per thread, in L2
+N = 65_536  # float32: 256 KiB in + 256 KiB out per thread, in L2
 
 
 def work(f: Callable[..., object], args: tuple[np.ndarray, ...], reps: int) -> None:

@@ -139,8 +139,15 @@ def test_every_call_kind_works() -> None:
             c()
 
 
+# Under AddressSanitizer (.ci/sanitize preloads its runtime) freed memory sits
+# in ASan's quarantine, so RSS grows by design; the traced-allocation test
+# below still runs there, and this one runs in every plain test run.
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
+
+
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"),
                     reason="needs /proc/self/statm for the current RSS")
+@pytest.mark.skipif(UNDER_ASAN, reason="ASan's quarantine keeps freed memory resident")
 def test_million_calls_do_not_grow_rss() -> None:
     calls, watched = build_calls()
     with np.errstate(all="raise"):

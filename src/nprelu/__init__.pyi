@@ -35,13 +35,21 @@ _Order: TypeAlias = Literal["K", "A", "C", "F"]
 _Where: TypeAlias = bool | NDArray[np.bool_] | ArrayLike
 _Signature: TypeAlias = str | tuple[DTypeLike, ...] | None
 
-class _UFunc_1_1(np.ufunc, Generic[_NameT]):  # type: ignore[misc]
-    """``relu``, ``relu_grad``: one input, one output, 14 loops."""
+class _NPReluUFunc(np.ufunc, Generic[_NameT]):  # type: ignore[misc]
+    """What the four ufuncs share: a literal name, no identity, no core signature."""
 
     @property
     def __name__(self) -> _NameT: ...  # type: ignore[override]
     @property
     def __qualname__(self) -> _NameT: ...  # type: ignore[override]
+    @property
+    def identity(self) -> None: ...
+    @property
+    def signature(self) -> None: ...
+
+class _UFunc_1_1(_NPReluUFunc[_NameT]):
+    """``relu``, ``relu_grad``: one input, one output, 14 loops."""
+
     @property
     def nin(self) -> Literal[1]: ...
     @property
@@ -50,10 +58,6 @@ class _UFunc_1_1(np.ufunc, Generic[_NameT]):  # type: ignore[misc]
     def nargs(self) -> Literal[2]: ...
     @property
     def ntypes(self) -> Literal[14]: ...
-    @property
-    def identity(self) -> None: ...
-    @property
-    def signature(self) -> None: ...
     @overload
     def __call__(
         self, x: _RealT, /, out: None = None, *, where: _Where = True,
@@ -80,13 +84,9 @@ class _UFunc_1_1(np.ufunc, Generic[_NameT]):  # type: ignore[misc]
     ) -> Any: ...
     def at(self, a: NDArray[Any], indices: ArrayLike, /) -> None: ...  # type: ignore[override]
 
-class _UFunc_1_2(np.ufunc, Generic[_NameT]):  # type: ignore[misc]
+class _UFunc_1_2(_NPReluUFunc[_NameT]):
     """``relu_and_grad``: one input, two outputs, 14 loops."""
 
-    @property
-    def __name__(self) -> _NameT: ...  # type: ignore[override]
-    @property
-    def __qualname__(self) -> _NameT: ...  # type: ignore[override]
     @property
     def nin(self) -> Literal[1]: ...
     @property
@@ -95,10 +95,6 @@ class _UFunc_1_2(np.ufunc, Generic[_NameT]):  # type: ignore[misc]
     def nargs(self) -> Literal[3]: ...
     @property
     def ntypes(self) -> Literal[14]: ...
-    @property
-    def identity(self) -> None: ...
-    @property
-    def signature(self) -> None: ...
     @overload
     def __call__(
         self, x: _RealT, out1: None = None, out2: None = None, /, *,
@@ -137,13 +133,9 @@ class _UFunc_1_2(np.ufunc, Generic[_NameT]):  # type: ignore[misc]
     ) -> tuple[Any, Any]: ...
     def at(self, *args: object, **kwargs: object) -> None: ...  # type: ignore[override]
 
-class _UFunc_2_1(np.ufunc, Generic[_NameT]):  # type: ignore[misc]
+class _UFunc_2_1(_NPReluUFunc[_NameT]):
     """``relu_backward``: two inputs, one output, 4 float loops."""
 
-    @property
-    def __name__(self) -> _NameT: ...  # type: ignore[override]
-    @property
-    def __qualname__(self) -> _NameT: ...  # type: ignore[override]
     @property
     def nin(self) -> Literal[2]: ...
     @property
@@ -152,10 +144,6 @@ class _UFunc_2_1(np.ufunc, Generic[_NameT]):  # type: ignore[misc]
     def nargs(self) -> Literal[3]: ...
     @property
     def ntypes(self) -> Literal[4]: ...
-    @property
-    def identity(self) -> None: ...
-    @property
-    def signature(self) -> None: ...
     @overload
     def __call__(
         self, dy: NDArray[_FloatT], x: NDArray[_FloatT], /, out: None = None, *,
