@@ -576,7 +576,8 @@ def metadata(cfg, packages, started: float) -> dict:
     return {
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "mode": "quick" if cfg.quick else "full",
-        "argv": sys.argv[1:],
+        # options only: file paths of this machine stay out of the results
+        "argv": [a for a in sys.argv[1:] if not os.path.isabs(a)],
         "seconds": round(time.perf_counter() - started, 1),
         "cpu": {"model": cpu_model(), "flags": cpu_flags(),
                 "logical_cpus": os.cpu_count(), "machine": platform.machine()},
@@ -816,7 +817,7 @@ def main(argv=None) -> int:
         import plot as plotlib  # bench/plot.py
 
         print(plotlib.draw(result, png_path))
-        result["meta"]["plot"] = str(png_path) if png_path.exists() else None
+        result["meta"]["plot"] = png_path.name if png_path.exists() else None
     result["meta"]["seconds"] = round(time.perf_counter() - started, 1)
     order = ("meta", "summary", "goals", "excluded_peers", "table")
     write_json(js_path, {k: result[k] for k in order if k in result})
