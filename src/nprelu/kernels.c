@@ -128,9 +128,10 @@ UNSIGNED_KERNELS(Q, unsigned long long)
 #define backward_d backward64
 
 /*
- * long double, classified by its bits for the same reason as above.  Its
- * format depends on the platform: x87 80-bit extended, IEEE quad, or plain
- * double; anything else falls back to C99's quiet comparison macros.
+ * long double, classified by its bits for the same reason as above, with &
+ * rather than && so that no test becomes a branch.  Its format depends on the
+ * platform: x87 80-bit extended, IEEE quad, or plain double; anything else
+ * falls back to C99's quiet comparison macros.
  */
 #if LDBL_MANT_DIG == DBL_MANT_DIG
 static inline int ld_positive(const char *p)
@@ -157,42 +158,42 @@ static inline void ld_split(const char *p, uint64_t *mant, unsigned *se)
 }
 static inline int ld_nan(uint64_t mant, unsigned se)
 {
-    return (se & 0x7FFFu) == 0x7FFFu && (uint64_t)(mant << 1) != 0;
+    return ((se & 0x7FFFu) == 0x7FFFu) & ((uint64_t)(mant << 1) != 0);
 }
 static inline int ld_positive(const char *p)
 {
     uint64_t m;
     unsigned se;
     ld_split(p, &m, &se);
-    return !(se & 0x8000u) && !ld_nan(m, se) && ((se & 0x7FFFu) | m) != 0;
+    return !(se & 0x8000u) & !ld_nan(m, se) & (((se & 0x7FFFu) | m) != 0);
 }
 static inline int ld_drops(const char *p)
 {
     uint64_t m;
     unsigned se;
     ld_split(p, &m, &se);
-    return (se & 0x8000u) && !ld_nan(m, se);
+    return (int)(se >> 15) & !ld_nan(m, se);
 }
 #elif LDBL_MANT_DIG == 113 && defined(__BYTE_ORDER__) &&                     \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 /* IEEE binary128: low 64 bits of the fraction, then sign, exponent, rest. */
 static inline int ld_nan(uint64_t lo, uint64_t hi)
 {
-    return ((hi >> 48) & 0x7FFFu) == 0x7FFFu && ((hi << 16) | lo) != 0;
+    return (((hi >> 48) & 0x7FFFu) == 0x7FFFu) & (((hi << 16) | lo) != 0);
 }
 static inline int ld_positive(const char *p)
 {
     uint64_t lo, hi;
     memcpy(&lo, p, 8);
     memcpy(&hi, p + 8, 8);
-    return !(hi >> 63) && !ld_nan(lo, hi) && ((hi << 1) | lo) != 0;
+    return !(hi >> 63) & !ld_nan(lo, hi) & (((hi << 1) | lo) != 0);
 }
 static inline int ld_drops(const char *p)
 {
     uint64_t lo, hi;
     memcpy(&lo, p, 8);
     memcpy(&hi, p + 8, 8);
-    return (hi >> 63) && !ld_nan(lo, hi);
+    return (int)(hi >> 63) & !ld_nan(lo, hi);
 }
 #else
 static inline int ld_positive(const char *p)
@@ -209,17 +210,32 @@ static inline int ld_drops(const char *p)
 }
 #endif
 
+/*
+ * Every long double result is a masked copy: the input (or dy, or 1.0L)
+ * where the mask is all ones, else all-zero bits, which is +0 in every
+ * format.  Done a 32-bit word at a time, so it is branch-free and the source
+ * may be the destination.
+ */
+_Static_assert(sizeof(long double) % 4 == 0, "long double is whole words");
+enum { LD_WORDS = sizeof(long double) / 4 };
 static const long double ld_one = 1.0L;
+
+static inline void ld_select(char *out, const void *src, uint32_t mask)
+{
+    uint32_t w[LD_WORDS];
+    memcpy(w, src, sizeof w);
+    for (int k = 0; k < LD_WORDS; k++) w[k] &= mask;
+    memcpy(out, w, sizeof w);
+}
+static inline uint32_t ld_mask(int keep) { return (uint32_t)0 - (uint32_t)keep; }
 
 static inline void relu_g(const char *in, char *out)
 {
-    if (ld_drops(in)) memset(out, 0, sizeof(long double));
-    else if (in != out) memcpy(out, in, sizeof(long double));
+    ld_select(out, in, ld_mask(!ld_drops(in)));
 }
 static inline void grad_g(const char *in, char *out)
 {
-    if (ld_positive(in)) memcpy(out, &ld_one, sizeof(long double));
-    else memset(out, 0, sizeof(long double));
+    ld_select(out, &ld_one, ld_mask(ld_positive(in)));
 }
 
 /* ------------------------------------------------------------------------
@@ -262,6 +278,8 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
     {                                                                          \
         for (ptrdiff_t i = 0; i < n; i++) io[i] = K(io[i]);                    \
     }                                                                          \
+    /* s == 2 (x[::2]) is spelled out: a constant stride vectorises with    \
+       shuffles, a variable one only with gathers */                           \
     static void NAME##_gather(const T *RESTRICT in, ptrdiff_t s,               \
                               T *RESTRICT out, ptrdiff_t n)                    \
     {                                                                          \
@@ -428,7 +446,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
             *(T *)op = K(*(const T *)dp, *(const T *)xp);                      \
     }
 
-/* long double: a plain strided loop over the byte-level kernels above */
+/* long double: a plain strided loop over the masked copies above */
 #define LONGDOUBLE_UNARY_LOOP(NAME, K)                                         \
     static void NAME(LOOP_ARGS)                                                \
     {                                                                          \
@@ -473,10 +491,11 @@ static void relu_and_grad_loop_g(LOOP_ARGS)
     const ptrdiff_t n = dims[0], is = steps[0], s1 = steps[1], s2 = steps[2];
     (void)data;
     for (ptrdiff_t i = 0; i < n; i++, ip += is, o1 += s1, o2 += s2) {
-        char v[sizeof(long double)]; /* in may be o1 or o2 */
-        memcpy(v, ip, sizeof v);
-        relu_g(v, o1);
-        grad_g(v, o2);
+        /* classify before writing: in may be o1 or o2 */
+        const uint32_t keep = ld_mask(!ld_drops(ip));
+        const uint32_t positive = ld_mask(ld_positive(ip));
+        ld_select(o1, ip, keep);
+        ld_select(o2, &ld_one, positive);
     }
 }
 
@@ -485,10 +504,8 @@ static void relu_backward_loop_g(LOOP_ARGS)
     char *dp = args[0], *xp = args[1], *op = args[2];
     const ptrdiff_t n = dims[0], ds = steps[0], xs = steps[1], os = steps[2];
     (void)data;
-    for (ptrdiff_t i = 0; i < n; i++, dp += ds, xp += xs, op += os) {
-        if (!ld_positive(xp)) memset(op, 0, sizeof(long double));
-        else if (op != dp) memcpy(op, dp, sizeof(long double));
-    }
+    for (ptrdiff_t i = 0; i < n; i++, dp += ds, xp += xs, op += os)
+        ld_select(op, dp, ld_mask(ld_positive(xp)));
 }
 
 #define ALL_TYPES(F)                                                           \
