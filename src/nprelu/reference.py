@@ -67,9 +67,15 @@ def _float_loop_dtype(dy: ArrayLike, x: ArrayLike) -> np.dtype[np.floating]:
     """The dtype NumPy's type resolution picks for ``(dy, x)`` among the loops
     ``ee->e ff->f dd->d gg->g``: exactly the loops of ``np.nextafter``, so its
     resolution (weak Python scalars, value-based casting on old NumPy and all)
-    is the rule."""
+    is the rule.  Only the dtype of an array operand matters, so an empty
+    array of that dtype stands in for it; scalars and 0-d arrays go as they
+    are, since their values may."""
+
+    def probe(v: ArrayLike) -> ArrayLike:
+        return v if np.ndim(v) == 0 else np.asarray(v).reshape(-1)[:0]
+
     with np.errstate(all="ignore"):
-        return np.asarray(np.nextafter(dy, x)).dtype
+        return np.asarray(np.nextafter(probe(dy), probe(x))).dtype
 
 
 def relu_backward(dy: ArrayLike, x: ArrayLike) -> NDArray[np.floating]:
