@@ -128,3 +128,18 @@ def test_reveal_file_alone_exits_zero(
     proc, negative, _ = mypy_run  # reuse the warm cache of the first run
     alone = _mypy(REVEAL, cache=negative.parent / ".mypy_cache", cwd=negative.parent)
     assert alone.returncode == 0, alone.stdout + alone.stderr
+
+
+def test_package_files_pass_strict(
+    mypy_run: tuple[subprocess.CompletedProcess[str], Path, dict[int, str]],
+) -> None:
+    """The installed package itself (its stub, reference.py, __main__.py) is clean
+    under --strict; errors inside an installed package are hidden from the checks
+    above."""
+    _, negative, _ = mypy_run
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--show-error-codes",
+         "--cache-dir", str(negative.parent / ".mypy_cache"), "-p", "nprelu"],
+        capture_output=True, text=True, cwd=negative.parent, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Success" in proc.stdout

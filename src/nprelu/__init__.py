@@ -6,6 +6,8 @@
 ``nprelu.reference`` holds their definitions in plain NumPy.
 """
 
+from typing import TypedDict
+
 from . import reference
 from ._ufuncs import (
     ACTIVE_TARGET as _ACTIVE_TARGET,
@@ -38,7 +40,15 @@ for _ufunc in (relu, relu_grad, relu_backward, relu_and_grad):
 del _ufunc
 
 
-def cpu_targets() -> dict[str, object]:
+class CpuTargets(TypedDict):
+    """What :func:`cpu_targets` returns."""
+
+    compiled: tuple[str, ...]
+    supported: tuple[str, ...]
+    active: str
+
+
+def cpu_targets() -> CpuTargets:
     """The SIMD targets of the loops.
 
     Returns
@@ -67,6 +77,6 @@ def show_runtime() -> None:
     """Print the compiled, supported and active SIMD targets."""
     t = cpu_targets()
     print(f"nprelu {__version__}")
-    print(f"  compiled targets:  {', '.join(t['compiled'])}")  # type: ignore[arg-type]
-    print(f"  supported by CPU:  {', '.join(t['supported'])}")  # type: ignore[arg-type]
+    print(f"  compiled targets:  {', '.join(t['compiled'])}")
+    print(f"  supported by CPU:  {', '.join(t['supported'])}")
     print(f"  active target:     {t['active']}")

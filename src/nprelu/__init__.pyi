@@ -3,7 +3,7 @@
 # supported scalar type returns an array of that same type (the loops are
 # T->T); other inputs fall back to NumPy's usual Any.
 
-from typing import Any, Final, Generic, Literal, SupportsIndex, TypeAlias, TypeVar, overload
+from typing import Any, Final, Generic, Literal, TypeAlias, TypedDict, TypeVar, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -39,15 +39,15 @@ class _NPReluUFunc(np.ufunc, Generic[_NameT]):  # type: ignore[misc]
     """What the four ufuncs share: a literal name, no identity, no core signature."""
 
     @property
-    def __name__(self) -> _NameT: ...  # type: ignore[override]
+    def __name__(self) -> _NameT: ...
     @property
-    def __qualname__(self) -> _NameT: ...  # type: ignore[override]
+    def __qualname__(self) -> _NameT: ...
     @property
     def identity(self) -> None: ...
     @property
     def signature(self) -> None: ...
 
-class _UFunc_1_1(_NPReluUFunc[_NameT]):
+class _UFunc_1_1(_NPReluUFunc[_NameT]):  # type: ignore[misc]  # ufunc is final
     """``relu``, ``relu_grad``: one input, one output, 14 loops."""
 
     @property
@@ -73,18 +73,18 @@ class _UFunc_1_1(_NPReluUFunc[_NameT]):
     @overload
     def __call__(
         self, x: ArrayLike, /, out: _ArrayT | tuple[_ArrayT], *, where: _Where = True,
-        casting: _Casting = "same_kind", order: _Order = "K", dtype: DTypeLike = None,
+        casting: _Casting = "same_kind", order: _Order = "K", dtype: DTypeLike | None = None,
         subok: bool = True,
     ) -> _ArrayT: ...
     @overload
     def __call__(
         self, x: ArrayLike, /, out: None = None, *, where: _Where = True,
-        casting: _Casting = "same_kind", order: _Order = "K", dtype: DTypeLike = None,
+        casting: _Casting = "same_kind", order: _Order = "K", dtype: DTypeLike | None = None,
         subok: bool = True, signature: _Signature = None,
     ) -> Any: ...
     def at(self, a: NDArray[Any], indices: ArrayLike, /) -> None: ...  # type: ignore[override]
 
-class _UFunc_1_2(_NPReluUFunc[_NameT]):
+class _UFunc_1_2(_NPReluUFunc[_NameT]):  # type: ignore[misc]  # ufunc is final
     """``relu_and_grad``: one input, two outputs, 14 loops."""
 
     @property
@@ -111,29 +111,29 @@ class _UFunc_1_2(_NPReluUFunc[_NameT]):
     def __call__(
         self, x: ArrayLike, /, *, out: tuple[_ArrayT, _ArrayT2],
         where: _Where = True, casting: _Casting = "same_kind", order: _Order = "K",
-        dtype: DTypeLike = None, subok: bool = True,
+        dtype: DTypeLike | None = None, subok: bool = True,
     ) -> tuple[_ArrayT, _ArrayT2]: ...
     @overload
     def __call__(
         self, x: ArrayLike, out1: _ArrayT, out2: _ArrayT2, /, *,
         where: _Where = True, casting: _Casting = "same_kind", order: _Order = "K",
-        dtype: DTypeLike = None, subok: bool = True,
+        dtype: DTypeLike | None = None, subok: bool = True,
     ) -> tuple[_ArrayT, _ArrayT2]: ...
     @overload
     def __call__(
         self, x: ArrayLike, out1: None = None, out2: None = None, /, *,
         where: _Where = True, casting: _Casting = "same_kind", order: _Order = "K",
-        dtype: DTypeLike = None, subok: bool = True, signature: _Signature = None,
+        dtype: DTypeLike | None = None, subok: bool = True, signature: _Signature = None,
     ) -> tuple[Any, Any]: ...
     @overload
     def __call__(
         self, x: ArrayLike, /, *, out: tuple[NDArray[Any] | None, NDArray[Any] | None],
         where: _Where = True, casting: _Casting = "same_kind", order: _Order = "K",
-        dtype: DTypeLike = None, subok: bool = True, signature: _Signature = None,
+        dtype: DTypeLike | None = None, subok: bool = True, signature: _Signature = None,
     ) -> tuple[Any, Any]: ...
-    def at(self, *args: object, **kwargs: object) -> None: ...  # type: ignore[override]
+    def at(self, *args: object, **kwargs: object) -> None: ...
 
-class _UFunc_2_1(_NPReluUFunc[_NameT]):
+class _UFunc_2_1(_NPReluUFunc[_NameT]):  # type: ignore[misc]  # ufunc is final
     """``relu_backward``: two inputs, one output, 4 float loops."""
 
     @property
@@ -154,20 +154,20 @@ class _UFunc_2_1(_NPReluUFunc[_NameT]):
     def __call__(
         self, dy: ArrayLike, x: ArrayLike, /, out: _ArrayT | tuple[_ArrayT], *,
         where: _Where = True, casting: _Casting = "same_kind", order: _Order = "K",
-        dtype: DTypeLike = None, subok: bool = True,
+        dtype: DTypeLike | None = None, subok: bool = True,
     ) -> _ArrayT: ...
     @overload
     def __call__(
         self, dy: ArrayLike, x: ArrayLike, /, out: None = None, *,
         where: _Where = True, casting: _Casting = "same_kind", order: _Order = "K",
-        dtype: DTypeLike = None, subok: bool = True, signature: _Signature = None,
+        dtype: DTypeLike | None = None, subok: bool = True, signature: _Signature = None,
     ) -> Any: ...
     def at(  # type: ignore[override]
         self, a: NDArray[Any], indices: ArrayLike, b: ArrayLike, /
     ) -> None: ...
     def outer(  # type: ignore[override]
         self, dy: ArrayLike, x: ArrayLike, /, *, out: NDArray[Any] | None = None,
-        dtype: DTypeLike = None,
+        dtype: DTypeLike | None = None,
     ) -> Any: ...
 
 relu: _UFunc_1_1[Literal["relu"]]
@@ -175,5 +175,10 @@ relu_grad: _UFunc_1_1[Literal["relu_grad"]]
 relu_and_grad: _UFunc_1_2[Literal["relu_and_grad"]]
 relu_backward: _UFunc_2_1[Literal["relu_backward"]]
 
-def cpu_targets() -> dict[str, object]: ...
+class CpuTargets(TypedDict):
+    compiled: tuple[str, ...]
+    supported: tuple[str, ...]
+    active: str
+
+def cpu_targets() -> CpuTargets: ...
 def show_runtime() -> None: ...

@@ -20,7 +20,7 @@ INTS = (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32,
 def special_values(dtype: type) -> np.ndarray:
     """Signed zeros, infinities, NaNs with payloads, subnormals, extremes."""
     info = np.finfo(dtype)
-    vals = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1.0, -1.0,
+    vals: np.ndarray = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1.0, -1.0,
                      info.tiny, -info.tiny, info.max, -info.max,
                      info.smallest_subnormal, -info.smallest_subnormal],
                     dtype=dtype)
@@ -29,7 +29,7 @@ def special_values(dtype: type) -> np.ndarray:
         exp_bits = {2: 0x7C00, 4: 0x7F800000, 8: 0x7FF0000000000000}
         e = exp_bits[np.dtype(dtype).itemsize]
         sign = 1 << (8 * np.dtype(dtype).itemsize - 1)
-        nans = np.array([e | 1, e | 3, sign | e | 1, sign | e | (e >> 1) | 5],
+        nans: np.ndarray = np.array([e | 1, e | 3, sign | e | 1, sign | e | (e >> 1) | 5],
                         dtype=u).view(dtype)
         vals = np.concatenate([vals, nans])
     return vals
@@ -95,8 +95,8 @@ def main() -> int:
     print(f"nprelu {nprelu.__version__}  (NumPy {np.__version__}, "
           f"Python {sys.version.split()[0]})")
     t = nprelu.cpu_targets()
-    print(f"CPU targets: compiled {', '.join(t['compiled'])}; "  # type: ignore[arg-type]
-          f"supported {', '.join(t['supported'])}; active {t['active']}")  # type: ignore[arg-type]
+    print(f"CPU targets: compiled {', '.join(t['compiled'])}; "
+          f"supported {', '.join(t['supported'])}; active {t['active']}")
 
     print("\nSelf-check against nprelu.reference (bit-exact, all dtypes, FP flags raise):")
     rng = np.random.default_rng(20261124)

@@ -37,7 +37,8 @@ def _as_input(x: ArrayLike) -> NDArray[np.generic]:
 def _positive(a: NDArray[np.generic]) -> NDArray[np.bool_]:
     """``a > 0``; False at NaN.  (Flags raised here do not matter.)"""
     with np.errstate(invalid="ignore"):
-        return np.greater(a, 0)
+        positive: NDArray[np.bool_] = np.greater(a, 0)
+    return positive
 
 
 def relu(x: ArrayLike) -> NDArray[np.generic]:

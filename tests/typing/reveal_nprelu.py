@@ -86,6 +86,11 @@ ufuncs: list[np.ufunc] = [nprelu.relu, nprelu.relu_grad, nprelu.relu_backward, n
 
 # The rest of the public API.
 assert_type(nprelu.__version__, str)
-assert_type(nprelu.cpu_targets(), dict[str, object])
+assert_type(nprelu.cpu_targets(), nprelu.CpuTargets)
 assert_type(nprelu.show_runtime(), None)
 assert_type(nprelu.reference.relu(f32), npt.NDArray[np.generic])
+
+# cpu_targets() is a TypedDict
+targets = nprelu.cpu_targets()
+assert_type(targets["active"], str)
+assert_type(targets["compiled"], tuple[str, ...])
