@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REVEAL = Path(__file__).parent / "typing" / "reveal_nprelu.py"
@@ -130,6 +131,8 @@ def test_reveal_file_alone_exits_zero(
     assert alone.returncode == 0, alone.stdout + alone.stderr
 
 
+@pytest.mark.skipif(int(np.__version__.split(".")[0]) < 2,
+                    reason="the package is typed against NumPy 2's stubs; 1.x stubs differ")
 def test_package_files_pass_strict(
     mypy_run: tuple[subprocess.CompletedProcess[str], Path, dict[int, str]],
 ) -> None:
