@@ -23,7 +23,9 @@ each other or this file; everything shared is a fixture here:
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import numpy as np
@@ -286,12 +288,30 @@ def sample(dtype: Any, n: int, rng: np.random.Generator) -> np.ndarray:
     return x
 
 
+@contextmanager
+def strict_fp(what: str) -> Iterator[None]:
+    """Every FP error raises and every warning is an error, reported with ``what``."""
+    with np.errstate(all="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            yield
+        except FloatingPointError as e:
+            pytest.fail(f"{what}: FloatingPointError: {e}")
+        except Warning as e:
+            pytest.fail(f"{what}: {type(e).__name__}: {e}")
+
+
 # --------------------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(name="assert_same")
 def _assert_same() -> Callable[[object, object], None]:
     return assert_same
+
+
+@pytest.fixture(name="strict_fp")
+def _strict_fp() -> Callable[[str], AbstractContextManager[None]]:
+    return strict_fp
 
 
 @pytest.fixture(name="bits")

@@ -13,8 +13,7 @@ with the default error state and every warning recorded.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,17 +26,6 @@ NAMES = ["relu", "relu_grad", "relu_backward", "relu_and_grad"]
 LENGTHS = range(71)
 
 
-@contextmanager
-def strict_fp(what: str) -> Iterator[None]:
-    """Every FP error raises, every warning is an error, with a clear message."""
-    with np.errstate(all="raise"), warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            yield
-        except FloatingPointError as e:
-            pytest.fail(f"{what}: FloatingPointError: {e}")
-        except Warning as e:  # pragma: no cover - reported as a failure
-            pytest.fail(f"{what}: {type(e).__name__}: {e}")
 
 
 def _unaligned(a: np.ndarray) -> np.ndarray:
@@ -78,7 +66,7 @@ def expected(name: str, args: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("name", NAMES)
 def test_errstate_raise(name: str, layout: str, float_dtype: np.dtype[Any], fmt: Any,
-                        assert_same: Any) -> None:
+                        assert_same: Any, strict_fp: Any) -> None:
     xpool, dypool = pools(fmt, float_dtype)
     for n in LENGTHS:
         x = LAYOUTS[layout](xpool[n:], n)
@@ -92,7 +80,7 @@ def test_errstate_raise(name: str, layout: str, float_dtype: np.dtype[Any], fmt:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_errstate_raise_inplace_and_out(name: str, float_dtype: np.dtype[Any], fmt: Any,
-                                        assert_same: Any) -> None:
+                                        assert_same: Any, strict_fp: Any) -> None:
     xpool, dypool = pools(fmt, float_dtype)
     for n in LENGTHS:
         x0, dy0 = xpool[n : 2 * n].copy(), dypool[n : 2 * n].copy()
@@ -114,7 +102,7 @@ def test_errstate_raise_inplace_and_out(name: str, float_dtype: np.dtype[Any], f
 
 
 def test_errstate_raise_backward_all_pairs(float_dtype: np.dtype[Any], fmt: Any,
-                                           assert_same: Any) -> None:
+                                           assert_same: Any, strict_fp: Any) -> None:
     """relu_backward on every (dy, x) pair of special values."""
     sv = fmt(float_dtype).specials()
     dy, x = (a.ravel() for a in np.meshgrid(sv, sv, indexing="ij"))
@@ -126,7 +114,7 @@ def test_errstate_raise_backward_all_pairs(float_dtype: np.dtype[Any], fmt: Any,
 
 @pytest.mark.parametrize("name", NAMES)
 def test_errstate_raise_scalars(name: str, float_dtype: np.dtype[Any], fmt: Any,
-                                assert_same: Any) -> None:
+                                assert_same: Any, strict_fp: Any) -> None:
     """NumPy scalars and 0-d arrays (the n == 1 path through the scalar machinery)."""
     for v in fmt(float_dtype).specials():
         for arg in (v, np.array(v)):
@@ -140,7 +128,7 @@ def test_errstate_raise_scalars(name: str, float_dtype: np.dtype[Any], fmt: Any,
 
 
 @pytest.mark.parametrize("name", ["relu", "relu_grad", "relu_and_grad"])
-def test_errstate_raise_integers(name: str, int_dtype: np.dtype[Any], assert_same: Any) -> None:
+def test_errstate_raise_integers(name: str, int_dtype: np.dtype[Any], assert_same: Any, strict_fp: Any) -> None:
     info = np.iinfo(int_dtype)
     x = np.array([info.min, -1 if info.min else 0, 0, 1, info.max], dtype=int_dtype)
     want = expected(name, (x,))
@@ -166,7 +154,7 @@ def test_default_errstate_no_warning(name: str, float_dtype: np.dtype[Any], fmt:
     assert [str(w.message) for w in caught] == []
 
 
-def test_strict_fp_catches_a_flag() -> None:
+def test_strict_fp_catches_a_flag(strict_fp: Any) -> None:
     """The harness itself: a NumPy loop that does raise FE_INVALID is caught."""
     with pytest.raises(pytest.fail.Exception, match="FloatingPointError"):
         with strict_fp("np.sqrt(-1)"):

@@ -45,9 +45,7 @@ import math
 import os
 import subprocess
 import sys
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -382,16 +380,6 @@ def draw_where(data: st.DataObject, full: tuple[int, ...]) -> Any:
 # --------------------------------------------------------------------------- running a call
 
 
-@contextmanager
-def strict_fp(what: str) -> Iterator[None]:
-    with np.errstate(all="raise"), warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            yield
-        except FloatingPointError as e:
-            pytest.fail(f"{what}: FloatingPointError: {e}")
-        except Warning as e:
-            pytest.fail(f"{what}: {type(e).__name__}: {e}")
 
 
 def loop_dtype(a: np.dtype[Any], b: np.dtype[Any]) -> np.dtype[Any]:
@@ -420,7 +408,8 @@ def draw_dtypes(data: st.DataObject, name: str) -> tuple[list[np.dtype[Any]], li
     return [a, b], [res]
 
 
-def run_case(data: st.DataObject, name: str, assert_same: Callable[[Any, Any], None]) -> None:
+def run_case(data: st.DataObject, name: str, assert_same: Callable[[Any, Any], None],
+             strict_fp: Any) -> None:
     f = getattr(nprelu, name)
     ref = getattr(reference, name)
     in_dts, res_dts = draw_dtypes(data, name)
@@ -560,26 +549,26 @@ def run_case(data: st.DataObject, name: str, assert_same: Callable[[Any, Any], N
 
 @FUZZ
 @given(data=st.data())
-def test_fuzz_relu(data: st.DataObject, assert_same: Any) -> None:
-    run_case(data, "relu", assert_same)
+def test_fuzz_relu(data: st.DataObject, assert_same: Any, strict_fp: Any) -> None:
+    run_case(data, "relu", assert_same, strict_fp)
 
 
 @FUZZ
 @given(data=st.data())
-def test_fuzz_relu_grad(data: st.DataObject, assert_same: Any) -> None:
-    run_case(data, "relu_grad", assert_same)
+def test_fuzz_relu_grad(data: st.DataObject, assert_same: Any, strict_fp: Any) -> None:
+    run_case(data, "relu_grad", assert_same, strict_fp)
 
 
 @FUZZ
 @given(data=st.data())
-def test_fuzz_relu_backward(data: st.DataObject, assert_same: Any) -> None:
-    run_case(data, "relu_backward", assert_same)
+def test_fuzz_relu_backward(data: st.DataObject, assert_same: Any, strict_fp: Any) -> None:
+    run_case(data, "relu_backward", assert_same, strict_fp)
 
 
 @FUZZ
 @given(data=st.data())
-def test_fuzz_relu_and_grad(data: st.DataObject, assert_same: Any) -> None:
-    run_case(data, "relu_and_grad", assert_same)
+def test_fuzz_relu_and_grad(data: st.DataObject, assert_same: Any, strict_fp: Any) -> None:
+    run_case(data, "relu_and_grad", assert_same, strict_fp)
 
 
 def fold(a: np.ndarray, axis: int) -> np.ndarray:
@@ -593,7 +582,7 @@ def fold(a: np.ndarray, axis: int) -> np.ndarray:
 
 @settings(FUZZ, max_examples=EXAMPLES // 2)
 @given(data=st.data())
-def test_fuzz_relu_backward_accumulate(data: st.DataObject, assert_same: Any) -> None:
+def test_fuzz_relu_backward_accumulate(data: st.DataObject, assert_same: Any, strict_fp: Any) -> None:
     """NumPy feeds the output back as dy one item behind; with ``out`` the
     input, or overlapping it, on any axis of any layout."""
     dt = np.dtype(data.draw(st.sampled_from(FLOATS), label="dtype"))

@@ -24,8 +24,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -67,10 +65,6 @@ def need_memory(nbytes: int) -> None:
                     f"{avail / GiB:.1f} GiB available")
 
 
-@contextmanager
-def strict() -> Iterator[None]:
-    with np.errstate(all="raise"):
-        yield
 
 
 def positions(seed: int) -> np.ndarray:
@@ -107,7 +101,7 @@ def test_positions_cover_the_boundary() -> None:
 # --------------------------------------------------------------------------- contiguous, in place
 
 
-def test_huge_contiguous_inplace_float32(assert_same: Any) -> None:
+def test_huge_contiguous_inplace_float32(assert_same: Any, strict_fp: Any) -> None:
     need_memory(N * 4)
     background = np.float32(-1.5)  # relu and relu_grad both turn it into +0
     x = np.empty(N, np.float32)
@@ -126,7 +120,7 @@ def test_huge_contiguous_inplace_float32(assert_same: Any) -> None:
         for name, run, ref in cases:
             x.fill(background)
             x[idx] = vals
-            with strict():
+            with strict_fp(f"{name} on {N} elements"):
                 r = run()
             assert r is x, name
             want = ref(vals)
@@ -165,12 +159,12 @@ def bits_of(x: Any) -> int:
     return int(a.view(f"u{a.itemsize}"))
 
 
-def test_huge_broadcast_gather_int8() -> None:
+def test_huge_broadcast_gather_int8(strict_fp: Any) -> None:
     """relu of a stride-0 int8 input into a fresh contiguous output."""
     need_memory(N)
     x = np.broadcast_to(np.int8(7), (N,))
     assert x.strides == (0,)
-    with strict():
+    with strict_fp(f"{N}-element call"):
         r = nprelu.relu(x)
     try:
         check_constant(r, np.int8, 7, "relu(int8 stride 0)")
@@ -178,7 +172,7 @@ def test_huge_broadcast_gather_int8() -> None:
         del r
         gc.collect()
     x = np.broadcast_to(np.int8(-7), (N,))
-    with strict():
+    with strict_fp(f"{N}-element call"):
         r = nprelu.relu_grad(x, out=np.full(N, 5, np.int8))
     try:
         check_constant(r, np.int8, 0, "relu_grad(int8 stride 0)")
@@ -187,11 +181,11 @@ def test_huge_broadcast_gather_int8() -> None:
         gc.collect()
 
 
-def test_huge_broadcast_two_outputs_float16() -> None:
+def test_huge_broadcast_two_outputs_float16(strict_fp: Any) -> None:
     """relu_and_grad of a stride-0 float16 input: the generic strided loop."""
     need_memory(2 * N * 2)
     x = np.broadcast_to(np.float16(2.5), (N,))
-    with strict():
+    with strict_fp(f"{N}-element call"):
         r, g = nprelu.relu_and_grad(x)
     try:
         check_constant(r, np.float16, 0x4100, "relu_and_grad(float16 stride 0)[0]")
@@ -201,7 +195,7 @@ def test_huge_broadcast_two_outputs_float16() -> None:
         gc.collect()
 
 
-def test_huge_broadcast_strided_out_float16() -> None:
+def test_huge_broadcast_strided_out_float16(strict_fp: Any) -> None:
     """Stride-0 inputs into a reversed (negative-stride) out, and relu_backward
     with both operands stride 0: the generic strided loops."""
     need_memory(N * 2)
@@ -210,12 +204,12 @@ def test_huge_broadcast_strided_out_float16() -> None:
         out = buf[::-1]
         buf.fill(np.float16(-4.0))  # the sentinel: nothing here produces it
         x = np.broadcast_to(np.float16(3.0), (N,))
-        with strict():
+        with strict_fp(f"{N}-element call"):
             assert nprelu.relu_grad(x, out=out) is out
         check_constant(buf, np.float16, 0x3C00, "relu_grad(float16 stride 0, out reversed)")
         buf.fill(np.float16(-4.0))
         dy = np.broadcast_to(np.float16(-0.0), (N,))  # its bits must pass through
-        with strict():
+        with strict_fp(f"{N}-element call"):
             assert nprelu.relu_backward(dy, x, out=out) is out
         check_constant(buf, np.float16, 0x8000, "relu_backward(stride 0, stride 0, out reversed)")
     finally:
