@@ -547,28 +547,11 @@ def run_case(data: st.DataObject, name: str, assert_same: Callable[[Any, Any], N
 # --------------------------------------------------------------------------- the tests
 
 
+@pytest.mark.parametrize("name", ["relu", "relu_grad", "relu_backward", "relu_and_grad"])
 @FUZZ
 @given(data=st.data())
-def test_fuzz_relu(data: st.DataObject, assert_same: Any, strict_fp: Any) -> None:
-    run_case(data, "relu", assert_same, strict_fp)
-
-
-@FUZZ
-@given(data=st.data())
-def test_fuzz_relu_grad(data: st.DataObject, assert_same: Any, strict_fp: Any) -> None:
-    run_case(data, "relu_grad", assert_same, strict_fp)
-
-
-@FUZZ
-@given(data=st.data())
-def test_fuzz_relu_backward(data: st.DataObject, assert_same: Any, strict_fp: Any) -> None:
-    run_case(data, "relu_backward", assert_same, strict_fp)
-
-
-@FUZZ
-@given(data=st.data())
-def test_fuzz_relu_and_grad(data: st.DataObject, assert_same: Any, strict_fp: Any) -> None:
-    run_case(data, "relu_and_grad", assert_same, strict_fp)
+def test_fuzz_ufunc(name: str, data: st.DataObject, assert_same: Any, strict_fp: Any) -> None:
+    run_case(data, name, assert_same, strict_fp)
 
 
 def fold(a: np.ndarray, axis: int) -> np.ndarray:
@@ -693,7 +676,7 @@ def test_fuzz_under_other_targets(target: str) -> None:
     r = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          "-o", "addopts=-ra --strict-markers --import-mode=importlib",
-         "-W", "error", __file__, "-k", "test_fuzz_relu and not accumulate",
+         "-W", "error", __file__, "-k", "test_fuzz_ufunc",
          "--hypothesis-show-statistics"],
         env=env, capture_output=True, text=True, timeout=600, cwd=os.path.dirname(__file__))
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-2000:]
