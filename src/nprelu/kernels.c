@@ -52,7 +52,8 @@
     static inline uint##W##_t nan_mask##W(uint##W##_t u)                       \
     {                                                                          \
         return (uint##W##_t)((uint##W##_t)0 -                                  \
-                             (uint##W##_t)((uint##W##_t)(u & ~(SIGN)) > (INF)));\
+                             (uint##W##_t)((uint##W##_t)(u & ~(SIGN)) >     \
+                                           (INF)));                            \
     }                                                                          \
     static inline uint##W##_t relu##W(uint##W##_t u)                           \
     {                                                                          \
@@ -197,10 +198,18 @@ FORMAT_KERNELS(16)
  * IEEE multiply np.multiply performs, so it rounds and flags the same.
  * ---------------------------------------------------------------------- */
 
-static inline float f32_of(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
-static inline uint32_t bits_of_f32(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
-static inline double f64_of(uint64_t u) { double f; memcpy(&f, &u, 8); return f; }
-static inline uint64_t bits_of_f64(double f) { uint64_t u; memcpy(&u, &f, 8); return u; }
+/* type puns that compile to nothing (or a register move) */
+#define PUN(NAME, TO, FROM)                                                    \
+    static inline TO NAME(FROM v)                                              \
+    {                                                                          \
+        TO r;                                                                  \
+        memcpy(&r, &v, sizeof r);                                              \
+        return r;                                                              \
+    }
+PUN(f32_of, float, uint32_t)
+PUN(bits_of_f32, uint32_t, float)
+PUN(f64_of, double, uint64_t)
+PUN(bits_of_f64, uint64_t, double)
 
 /* Flags that a loop found owed by its results (float16 rounding), raised
    once at the end of the loop. */
@@ -436,7 +445,10 @@ static inline int ld_nan(const char *p)
 }
 #endif
 /* relu drops x: x <= 0 (-0 included), not NaN */
-static inline int ld_drops(const char *p) { return !ld_positive(p) & !ld_nan(p); }
+static inline int ld_drops(const char *p)
+{
+    return !ld_positive(p) & !ld_nan(p);
+}
 
 /*
  * Every long double result is a masked copy or a blend, a 32-bit word at a
@@ -462,7 +474,10 @@ static inline void ld_select(char *out, const void *src, uint32_t mask)
 {
     ld_blend(out, src, &ld_zero, mask);
 }
-static inline uint32_t ld_mask(int keep) { return (uint32_t)0 - (uint32_t)keep; }
+static inline uint32_t ld_mask(int keep)
+{
+    return (uint32_t)0 - (uint32_t)keep;
+}
 
 static inline void relu_g(const char *in, char *out)
 {
@@ -535,8 +550,10 @@ static void stream_copy(char *dst, const char *src, size_t n)
     if (head > n) head = n;
     memcpy(dst, src, head);
     dst += head, src += head, n -= head;
-    for (; n >= STREAM_VEC; n -= STREAM_VEC, dst += STREAM_VEC, src += STREAM_VEC)
+    for (; n >= STREAM_VEC; n -= STREAM_VEC) {
         stream_vec(dst, src);
+        dst += STREAM_VEC, src += STREAM_VEC;
+    }
     memcpy(dst, src, n);
 }
 static inline void stream_fence(void) { _mm_sfence(); }
@@ -547,6 +564,7 @@ static inline int streams(ptrdiff_t n, size_t size)
 #else
 /* Elsewhere plain stores: no measurement has shown a gain there yet. */
 #define STREAMING_STORES 0
+enum { STREAM_VEC = 64 };
 static inline void stream_copy(char *dst, const char *src, size_t n)
 {
     memcpy(dst, src, n);
@@ -561,15 +579,29 @@ static inline int streams(ptrdiff_t n, size_t size)
 
 /* Bytes per block: a buffer that, with the inputs' lines, stays in L1. */
 enum { STREAM_BLOCK = 4096 };
-static inline ptrdiff_t block_len(ptrdiff_t n, ptrdiff_t i0, size_t size)
+/*
+ * Blocks of at most STREAM_BLOCK bytes; the first one ends where the output
+ * reaches a multiple of STREAM_VEC (if whole items can get it there), so
+ * that no cache line is shared by two blocks' partial writes.
+ */
+static inline ptrdiff_t first_block(const void *out, ptrdiff_t n, size_t size)
+{
+    const size_t skew = (size_t)((uintptr_t)out % STREAM_VEC);
+    const size_t bytes = skew && (STREAM_VEC - skew) % size == 0
+                             ? STREAM_BLOCK - skew
+                             : STREAM_BLOCK;
+    const ptrdiff_t block = (ptrdiff_t)(bytes / size);
+    return n < block ? n : block;
+}
+static inline ptrdiff_t next_block(ptrdiff_t n, ptrdiff_t i0, size_t size)
 {
     const ptrdiff_t block = (ptrdiff_t)(STREAM_BLOCK / size);
     return n - i0 < block ? n - i0 : block;
 }
-/* for each block [i0, i0 + b) of n items of type T */
-#define BLOCK_LOOP(T, n)                                                       \
-    for (ptrdiff_t i0 = 0, b = block_len(n, 0, sizeof(T)); i0 < (n);          \
-         i0 += b, b = block_len(n, i0, sizeof(T)))
+/* for each block [i0, i0 + b) of the n items of type T at out */
+#define BLOCK_LOOP(T, out, n)                                                  \
+    for (ptrdiff_t i0 = 0, b = first_block(out, n, sizeof(T)); i0 < (n);      \
+         i0 += b, b = next_block(n, i0, sizeof(T)))
 
 /* ------------------------------------------------------------------------
  * Loop templates, in the manner of NumPy's fast_loop_macros.h: one element
@@ -618,7 +650,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
     static void NAME##_stream(const T *in, T *out, ptrdiff_t n, C c)           \
     {                                                                          \
         ALIGNED64 T buf[STREAM_BLOCK / sizeof(T)];                             \
-        BLOCK_LOOP(T, n) {                                                     \
+        BLOCK_LOOP(T, out, n) {                                                \
             NAME##_contig(in + i0, buf, b, c);                                 \
             stream_copy((char *)(out + i0), (const char *)buf, b * sizeof(T)); \
         }                                                                      \
@@ -678,7 +710,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
     {                                                                          \
         ALIGNED64 T buf1[STREAM_BLOCK / sizeof(T)];                            \
         ALIGNED64 T buf2[STREAM_BLOCK / sizeof(T)];                            \
-        BLOCK_LOOP(T, n) {                                                     \
+        BLOCK_LOOP(T, o1, n) {                                                 \
             NAME##_contig(in + i0, buf1, buf2, b, c);                          \
             stream_copy((char *)(o1 + i0), (const char *)buf1, b * sizeof(T)); \
             stream_copy((char *)(o2 + i0), (const char *)buf2, b * sizeof(T)); \
@@ -770,7 +802,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
                               C c)                                             \
     {                                                                          \
         ALIGNED64 T buf[STREAM_BLOCK / sizeof(T)];                             \
-        BLOCK_LOOP(T, n) {                                                     \
+        BLOCK_LOOP(T, out, n) {                                                \
             NAME##_contig(dy + i0, x + i0, buf, b, c);                         \
             stream_copy((char *)(out + i0), (const char *)buf, b * sizeof(T)); \
         }                                                                      \
@@ -840,7 +872,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
  * is usually one number (step 0) and otherwise an array (PReLU).  K may owe
  * FP flags (float16 rounding), raised once when the loop ends.
  */
-#define SLOPE_LOOP(T, n, STMT)                                                    \
+#define SLOPE_LOOP(T, n, STMT)                                                 \
     do {                                                                       \
         if (sa == 0) {                                                         \
             const T a0 = a[0];                                                 \
@@ -855,7 +887,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
                                   ptrdiff_t sa, T *RESTRICT out, ptrdiff_t n)  \
     {                                                                          \
         unsigned owed = 0;                                                     \
-        SLOPE_LOOP(T, n, out[i] = K(x[i], ai, &owed));                            \
+        SLOPE_LOOP(T, n, out[i] = K(x[i], ai, &owed));                         \
         return owed;                                                           \
     }                                                                          \
     static unsigned NAME##_stream(const T *x, const T *a, ptrdiff_t sa,        \
@@ -863,7 +895,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
     {                                                                          \
         ALIGNED64 T buf[STREAM_BLOCK / sizeof(T)];                             \
         unsigned owed = 0;                                                     \
-        BLOCK_LOOP(T, n) {                                                     \
+        BLOCK_LOOP(T, out, n) {                                                \
             owed |= NAME##_contig(x + i0, a + i0 * sa, sa, buf, b);            \
             stream_copy((char *)(out + i0), (const char *)buf, b * sizeof(T)); \
         }                                                                      \
@@ -874,7 +906,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
                                    ptrdiff_t sa, ptrdiff_t n)                  \
     {                                                                          \
         unsigned owed = 0;                                                     \
-        SLOPE_LOOP(T, n, io[i] = K(io[i], ai, &owed));                            \
+        SLOPE_LOOP(T, n, io[i] = K(io[i], ai, &owed));                         \
         return owed;                                                           \
     }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
@@ -913,7 +945,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
                                   T *RESTRICT out, ptrdiff_t n)                \
     {                                                                          \
         unsigned owed = 0;                                                     \
-        SLOPE_LOOP(T, n, out[i] = K(dy[i], x[i], ai, &owed));                     \
+        SLOPE_LOOP(T, n, out[i] = K(dy[i], x[i], ai, &owed));                  \
         return owed;                                                           \
     }                                                                          \
     static unsigned NAME##_stream(const T *dy, const T *x, const T *a,         \
@@ -921,7 +953,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
     {                                                                          \
         ALIGNED64 T buf[STREAM_BLOCK / sizeof(T)];                             \
         unsigned owed = 0;                                                     \
-        BLOCK_LOOP(T, n) {                                                     \
+        BLOCK_LOOP(T, out, n) {                                                \
             owed |= NAME##_contig(dy + i0, x + i0, a + i0 * sa, sa, buf, b);   \
             stream_copy((char *)(out + i0), (const char *)buf, b * sizeof(T)); \
         }                                                                      \
@@ -933,7 +965,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
                                       ptrdiff_t n)                             \
     {                                                                          \
         unsigned owed = 0;                                                     \
-        SLOPE_LOOP(T, n, io[i] = K(io[i], x[i], ai, &owed));                      \
+        SLOPE_LOOP(T, n, io[i] = K(io[i], x[i], ai, &owed));                   \
         return owed;                                                           \
     }                                                                          \
     static unsigned NAME##_inplace_x(const T *RESTRICT dy, T *RESTRICT io,     \
@@ -941,7 +973,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
                                      ptrdiff_t n)                              \
     {                                                                          \
         unsigned owed = 0;                                                     \
-        SLOPE_LOOP(T, n, io[i] = K(dy[i], io[i], ai, &owed));                     \
+        SLOPE_LOOP(T, n, io[i] = K(dy[i], io[i], ai, &owed));                  \
         return owed;                                                           \
     }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
