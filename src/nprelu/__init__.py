@@ -98,3 +98,11 @@ def show_runtime() -> None:
     print(f"  compiled targets:  {', '.join(t['compiled'])}")
     print(f"  supported by CPU:  {', '.join(t['supported'])}")
     print(f"  active target:     {t['active']}")
+    from . import _ufuncs
+
+    llc = _ufuncs.LAST_LEVEL_CACHE
+    if not _ufuncs.STREAMING_STORES or _ufuncs.STREAM_THRESHOLD is None:
+        print("  streaming stores:  off")
+    else:
+        print(f"  streaming stores:  outputs >= {_ufuncs.STREAM_THRESHOLD:,} bytes "
+              f"(last-level cache {llc:,} bytes)")
