@@ -20,7 +20,8 @@ The script checks, and exits with status 1 if any check fails:
   at ``-0.0`` torch returns ``-0.0`` and nprelu ``+0.0``; at NaN torch's gradient
   passes ``dy`` through, nprelu's is 0 (as at every other ``x`` that is not > 0);
 - ``leaky_relu``, when present, equals ``torch.nn.functional.leaky_relu`` to the
-  bit, forward and gradient, at -0.0, +-inf and NaN too.
+  bit, forward and gradient, at -0.0, +-inf and a quiet NaN too, and with one
+  slope per channel equals ``torch.nn.functional.prelu``.
 
     pip install torch==2.13.0     # the CPU build
     python examples/torch_function.py
@@ -176,12 +177,21 @@ def main() -> int:
             for slope in (0.01, 0.2, 3.0):
                 a = x.clone().requires_grad_(True)
                 b = x.clone().requires_grad_(True)
-                fa, fb = F.leaky_relu(a, slope), LeakyReLU.apply(b, slope)
+                fa = F.leaky_relu(a, slope)
+                # -3e38 * 3.0 overflows to -inf in both; nprelu reports it as
+                # np.multiply does (a RuntimeWarning), torch says nothing.
+                with np.errstate(over="ignore"):
+                    fb = LeakyReLU.apply(b, slope)
                 fa.backward(dy)
                 fb.backward(dy)
                 check(f"leaky_relu {str(dtype).removeprefix('torch.')} slope {slope}: forward and gradient "
-                      "identical to torch.nn.functional.leaky_relu (incl. -0.0, +-inf, NaN)",
+                      "identical to torch.nn.functional.leaky_relu (incl. -0.0, +-inf, a quiet NaN)",
                       same_bits(fa, fb) and same_bits(a.grad, b.grad))
+        # PReLU: one slope per channel, broadcast along the last axis.
+        x = torch.randn(64, 16, generator=g)
+        weight = torch.rand(16, generator=g) / 2
+        check("PReLU: leaky_relu(x, weight) with one slope per channel identical to torch.nn.functional.prelu",
+              same_bits(F.prelu(x, weight), torch.from_numpy(nprelu.leaky_relu(as_numpy(x), as_numpy(weight)))))
         x = torch.randn(100, generator=g, dtype=torch.float64)
         x = (x + 0.1 * torch.sign(x)).requires_grad_(True)
         check("gradcheck of the nprelu LeakyReLU function, float64",
