@@ -1,8 +1,11 @@
-"""``.. bench-goals:: path/to/latest.json``: the goal rows of a saved benchmark run.
+"""Benchmark results on the documentation's pages, read from ``bench/results/``.
 
-The table is read from the JSON that ``bench/run.py`` writes, so the page shows
-the numbers of one real run, with its date, CPU and versions, never numbers
-typed in by hand.
+``.. bench-goals:: path/to/latest.json``
+    The goal rows of a saved run, from the JSON that ``bench/run.py`` writes,
+    with its date, CPU and versions: the numbers of one real run, never numbers
+    typed in by hand.
+``.. bench-plots:: path/to/results``
+    Every PNG plot in that folder, in name order, each with its file name.
 """
 
 from __future__ import annotations
@@ -64,6 +67,25 @@ class BenchGoals(SphinxDirective):
         return container.children
 
 
+class BenchPlots(SphinxDirective):
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        rel, path = self.env.relfn2path(self.arguments[0])
+        plots = sorted(Path(path).glob("*.png"))
+        if not plots:
+            raise self.error(f"no PNG plot in {rel}")
+        lines: list[str] = []
+        for png in plots:
+            self.env.note_dependency(str(png))
+            uri = f"{self.arguments[0].rstrip('/')}/{png.name}"
+            lines += [f".. figure:: {uri}", f"   :alt: {png.stem}", "", f"   ``{png.name}``", ""]
+        container = nodes.container()
+        self.state.nested_parse(StringList(lines, source=path), self.content_offset, container)
+        return container.children
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.add_directive("bench-goals", BenchGoals)
+    app.add_directive("bench-plots", BenchPlots)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
