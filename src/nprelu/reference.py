@@ -26,6 +26,10 @@ NaN                     x, same bits    a                 dy * a
 ======================  ==============  ================  =========================
 
 Products are rounded as ``np.multiply`` rounds them in the loop's dtype.
+Where both factors are NaN (``dy`` and ``a``) the product is one of the two
+NaNs, quieted: IEEE 754 leaves the choice to the platform, and
+``np.multiply`` itself returns the first factor's NaN at some positions of an
+array and the second's at others, so the tests accept either there.
 
 The ``ml_dtypes`` types (bfloat16, float8, float6, float4, int4, int2) keep
 their type in the relu family; which elements are positive, NaN or zero is
