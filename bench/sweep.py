@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Size sweep: how the cost of nprelu grows with n, against a copy.
 
-    python bench/sweep.py              19 sizes, 1e2 to 1e8 float32 (~3 min)
-    python bench/sweep.py --quick      13 sizes, fewer repeats (< 30 s)
+    python bench/sweep.py              19 sizes, 1e2 to 1e8 float32 (~2 min)
+    python bench/sweep.py --quick      12 sizes to 3e7, fewer repeats (< 30 s)
 
 At each size, interleaved (one round times every statement once, starting
 one statement later each round) and keeping the minimum over the rounds:
@@ -54,9 +54,10 @@ SERIES = {
 
 
 def sizes(quick: bool) -> list[int]:
-    per_decade = 2 if quick else 3
-    k = 6 * per_decade
-    return sorted({int(round(10 ** (2 + 6 * i / k))) for i in range(k + 1)})
+    """Log-spaced: 1e2 to 1e8, 3 per decade; quick: 1e2 to 3e7, 2 per decade."""
+    per_decade, decades = (2, 5.5) if quick else (3, 6)
+    k = int(decades * per_decade)
+    return [int(round(10 ** (2 + i / per_decade))) for i in range(k + 1)]
 
 
 # ---------------------------------------------------------------------------
@@ -205,6 +206,19 @@ def draw(result: dict, path: Path) -> str:
         return f"plot SKIPPED: matplotlib is not installed ({exc})"
     rows = result["sizes"]
     caches = result["meta"]["caches"]["levels"]
+    threshold = result["meta"]["streaming"]["STREAM_THRESHOLD"]
+    if not result["meta"]["streaming"]["STREAMING_STORES"]:
+        threshold = None
+
+    def stream_line(ax, arrays, label):
+        # Streaming starts where one output array reaches the threshold,
+        # i.e. at `arrays` times it in bytes touched.
+        if threshold:
+            ax.axvline(arrays * threshold, color="tab:red", lw=0.9, ls="--",
+                       alpha=0.7)
+            ax.text(arrays * threshold, 0.5, f" streaming stores: {label}",
+                    transform=ax.get_xaxis_transform(), fontsize=7,
+                    color="tab:red", rotation=90, va="center", ha="left")
     fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
 
     def vlines(ax, label=True):
@@ -230,6 +244,7 @@ def draw(result: dict, path: Path) -> str:
         ax.set_xlabel("bytes the call touches (all its arrays)")
         ax.grid(True, which="both", alpha=0.25)
         vlines(ax)
+        stream_line(ax, SERIES[series[0][0]][3], "outputs from here")
         ax.legend(fontsize=7, loc="lower center")
 
     ax = axes[1, 1]
@@ -255,6 +270,8 @@ def draw(result: dict, path: Path) -> str:
     ax.set_xlabel("bytes the call touches (all its arrays)")
     ax.grid(True, which="both", alpha=0.25)
     vlines(ax)
+    stream_line(ax, 2, "relu, leaky_relu")
+    stream_line(ax, 3, "backward, and_grad")
     ax.legend(fontsize=7, loc="lower left")
 
     m = result["meta"]
@@ -296,7 +313,7 @@ def print_table(result: dict) -> None:
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true",
-                    help="13 sizes, fewer rounds (< 30 s)")
+                    help="12 sizes up to 3e7, fewer rounds (< 30 s)")
     ap.add_argument("--output-dir", metavar="DIR",
                     help="where sweep.json and sweep.png go "
                          "(default bench/results)")
