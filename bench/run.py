@@ -485,10 +485,12 @@ def fmt_time(t: float) -> str:
 
 
 def fmt_n(n: int) -> str:
+    """1e7, 3e7; other numbers as they are."""
     if n < 1000:
         return str(n)
-    e = int(round(math.log10(n)))
-    return f"1e{e}" if 10**e == n else str(n)
+    e = int(math.floor(math.log10(n)))
+    k, rest = divmod(n, 10**e)
+    return f"{k}e{e}" if rest == 0 else str(n)
 
 
 def print_table(func: str, rows: list) -> None:
