@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Size sweep: how the cost of nprelu grows with n, against a copy.
 
-    python bench/sweep.py              19 sizes, 1e2 to 1e8 float32 (~2 min)
+    python bench/sweep.py              19 sizes, 1e2 to 1e8 float32 (~3 min)
     python bench/sweep.py --quick      12 sizes to 3e7, fewer repeats (< 30 s)
 
 At each size, interleaved (one round times every statement once, starting
@@ -326,7 +326,7 @@ def parse_args(argv=None):
     if cfg.quick:
         cfg.rounds, cfg.min_time, cfg.max_rounds = 3, 0.02, 5
     else:
-        cfg.rounds, cfg.min_time, cfg.max_rounds = 5, 0.3, 15
+        cfg.rounds, cfg.min_time, cfg.max_rounds = 7, 1.0, 25
     return cfg
 
 
