@@ -3,6 +3,8 @@
 
 import os
 
+import numpy as np
+
 cimport numpy as cnp
 from numpy cimport (
     NPY_BYTE, NPY_UBYTE, NPY_SHORT, NPY_USHORT, NPY_INT, NPY_UINT, NPY_LONG,
@@ -23,11 +25,26 @@ cdef extern from "dispatch.h":
     enum:
         NPRELU_N_ALL_TYPES
         NPRELU_N_FLOAT_TYPES
+        NPRELU_N_FORMAT_WIDTHS
+        NPRELU_MAX_FORMATS
+    ctypedef struct nprelu_format:
+        const char *name
+        unsigned bits
+    const nprelu_format nprelu_formats[]
+    const int nprelu_n_formats
     ctypedef struct nprelu_kernels:
         nprelu_loop relu[NPRELU_N_ALL_TYPES]
         nprelu_loop relu_grad[NPRELU_N_ALL_TYPES]
         nprelu_loop relu_and_grad[NPRELU_N_ALL_TYPES]
         nprelu_loop relu_backward[NPRELU_N_FLOAT_TYPES]
+        nprelu_loop leaky_relu[NPRELU_N_FLOAT_TYPES]
+        nprelu_loop leaky_relu_grad[NPRELU_N_FLOAT_TYPES]
+        nprelu_loop leaky_relu_backward[NPRELU_N_FLOAT_TYPES]
+        nprelu_loop format_relu[NPRELU_N_FORMAT_WIDTHS]
+        nprelu_loop format_relu_grad[NPRELU_N_FORMAT_WIDTHS]
+        nprelu_loop format_relu_and_grad[NPRELU_N_FORMAT_WIDTHS]
+        nprelu_loop format_relu_backward[NPRELU_N_FORMAT_WIDTHS]
+        int streaming_stores
     ctypedef struct nprelu_target:
         const char *name
         const char *description
@@ -35,6 +52,11 @@ cdef extern from "dispatch.h":
     int nprelu_n_targets()
     const nprelu_target *nprelu_target_at(int index)
     int nprelu_target_supported(int index)
+
+cdef extern from "cacheinfo.h":
+    Py_ssize_t nprelu_stream_threshold
+    size_t nprelu_last_level_cache_bytes()
+    Py_ssize_t nprelu_threshold_for_cache(size_t llc_bytes)
 
 
 # ---------------------------------------------------------------------------
@@ -69,6 +91,41 @@ cdef const nprelu_kernels *kernels = nprelu_target_at(
     COMPILED_TARGETS.index(ACTIVE_TARGET)).kernels
 
 # ---------------------------------------------------------------------------
+# Streaming stores: from which output size (bytes, per loop call) the
+# contiguous loops write around the cache.  Derived from the last-level cache
+# size; NPRELU_STREAM_THRESHOLD=<bytes> overrides it (a testing aid).
+# ---------------------------------------------------------------------------
+
+STREAMING_STORES = bool(kernels.streaming_stores)
+LAST_LEVEL_CACHE = int(nprelu_last_level_cache_bytes())
+
+
+def stream_threshold(forced, llc_bytes):
+    """Bytes from which outputs are streamed, or None for never."""
+    forced = forced.strip()
+    if forced:
+        try:
+            value = int(forced)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise ImportError(
+                f"NPRELU_STREAM_THRESHOLD={forced!r}: expected a number of "
+                f"bytes (an integer >= 0)")
+        return value
+    value = nprelu_threshold_for_cache(llc_bytes)
+    return None if value == PY_SSIZE_T_MAX else value
+
+
+cdef extern from *:
+    Py_ssize_t PY_SSIZE_T_MAX
+
+STREAM_THRESHOLD = stream_threshold(
+    os.environ.get("NPRELU_STREAM_THRESHOLD", ""), LAST_LEVEL_CACHE)
+nprelu_stream_threshold = (PY_SSIZE_T_MAX if STREAM_THRESHOLD is None
+                           else min(STREAM_THRESHOLD, PY_SSIZE_T_MAX))
+
+# ---------------------------------------------------------------------------
 # Type tables.  NumPy keeps pointers to these arrays (and to the docstrings)
 # without copying, so all are static.  Loop order follows kernels.h.
 # ---------------------------------------------------------------------------
@@ -83,6 +140,7 @@ cdef char[NPRELU_N_ALL_TYPES] ALL_TYPES = [
 cdef char[2 * NPRELU_N_ALL_TYPES] types_1_1
 cdef char[3 * NPRELU_N_ALL_TYPES] types_1_2
 cdef char[3 * NPRELU_N_FLOAT_TYPES] types_2_1
+cdef char[4 * NPRELU_N_FLOAT_TYPES] types_3_1
 cdef int i
 for i in range(NPRELU_N_ALL_TYPES):
     types_1_1[2 * i] = types_1_1[2 * i + 1] = ALL_TYPES[i]
@@ -90,18 +148,27 @@ for i in range(NPRELU_N_ALL_TYPES):
 for i in range(NPRELU_N_FLOAT_TYPES):
     types_2_1[3 * i] = types_2_1[3 * i + 1] = types_2_1[3 * i + 2] = (
         ALL_TYPES[NPRELU_N_ALL_TYPES - NPRELU_N_FLOAT_TYPES + i])
+    types_3_1[4 * i] = types_3_1[4 * i + 1] = types_3_1[4 * i + 2] = (
+        types_3_1[4 * i + 3]) = types_2_1[3 * i]
 
 cdef void *no_data[NPRELU_N_ALL_TYPES]  # zero-initialised: the loops take no data
 cdef PyUFuncGenericFunction[NPRELU_N_ALL_TYPES] relu_loops
 cdef PyUFuncGenericFunction[NPRELU_N_ALL_TYPES] relu_grad_loops
 cdef PyUFuncGenericFunction[NPRELU_N_ALL_TYPES] relu_and_grad_loops
 cdef PyUFuncGenericFunction[NPRELU_N_FLOAT_TYPES] relu_backward_loops
+cdef PyUFuncGenericFunction[NPRELU_N_FLOAT_TYPES] leaky_relu_loops
+cdef PyUFuncGenericFunction[NPRELU_N_FLOAT_TYPES] leaky_relu_grad_loops
+cdef PyUFuncGenericFunction[NPRELU_N_FLOAT_TYPES] leaky_relu_backward_loops
 for i in range(NPRELU_N_ALL_TYPES):
     relu_loops[i] = <PyUFuncGenericFunction>kernels.relu[i]
     relu_grad_loops[i] = <PyUFuncGenericFunction>kernels.relu_grad[i]
     relu_and_grad_loops[i] = <PyUFuncGenericFunction>kernels.relu_and_grad[i]
 for i in range(NPRELU_N_FLOAT_TYPES):
     relu_backward_loops[i] = <PyUFuncGenericFunction>kernels.relu_backward[i]
+    leaky_relu_loops[i] = <PyUFuncGenericFunction>kernels.leaky_relu[i]
+    leaky_relu_grad_loops[i] = <PyUFuncGenericFunction>kernels.leaky_relu_grad[i]
+    leaky_relu_backward_loops[i] = (
+        <PyUFuncGenericFunction>kernels.leaky_relu_backward[i])
 
 # ---------------------------------------------------------------------------
 # Docstrings (NumPy prepends the call signature itself).
@@ -279,6 +346,151 @@ array([0., 0., 2.])
 array([0., 0., 1.])
 """
 
+cdef const char *LEAKY_RELU_DOC = """\
+Leaky rectified linear unit, elementwise: ``x`` where ``x > 0``, else
+``x * negative_slope``.
+
+Parameters
+----------
+x : array_like
+    Input array (floating point; integers promote to float as in
+    ``np.sqrt``).
+negative_slope : array_like
+    The slope for ``x <= 0``.  A Python float keeps the dtype of ``x``; an
+    array broadcasts against ``x``, so one slope per channel gives PReLU.
+out : ndarray, None, or tuple of ndarray and None, optional
+    A location into which the result is stored.
+where : array_like, optional
+    Where False, ``out`` keeps its previous value.
+**kwargs
+    For other keyword-only arguments, see the
+    :ref:`ufunc docs <ufuncs.kwargs>`.
+
+Returns
+-------
+y : ndarray or scalar
+    ``x`` (same bits) where ``x > 0`` or ``x`` is NaN; elsewhere (zeros,
+    negative values, ``-inf``) the product ``x * negative_slope`` rounded as
+    ``np.multiply`` rounds it in the loop's dtype.
+
+See Also
+--------
+leaky_relu_grad : the derivative.
+leaky_relu_backward : the backward pass in one step.
+relu : the case ``negative_slope = 0`` (up to the sign of zero).
+
+Notes
+-----
+Only elements whose result is the product are multiplied, so an element
+``x > 0`` never raises a floating-point flag (no overflow from
+``3e38 * 10``, no invalid from ``0 * inf``); where the result is a product,
+the flags are those of ``np.multiply`` for that element.  float16 products
+are computed exactly in float32 and rounded once, as ``np.multiply`` does.
+
+Examples
+--------
+>>> import numpy as np
+>>> import nprelu
+>>> nprelu.leaky_relu(np.array([-2.0, 0.0, 3.0], dtype=np.float32), 0.1)
+array([-0.2,  0. ,  3. ], dtype=float32)
+
+PReLU, one slope per channel (the last axis), by broadcasting:
+
+>>> x = np.array([[-1.0, -1.0], [2.0, -4.0]])
+>>> nprelu.leaky_relu(x, np.array([0.1, 0.5]))
+array([[-0.1, -0.5],
+       [ 2. , -2. ]])
+"""
+
+cdef const char *LEAKY_RELU_GRAD_DOC = """\
+Derivative of the leaky ReLU, elementwise: 1 where ``x > 0``, else
+``negative_slope``.
+
+Parameters
+----------
+x : array_like
+    Input array (floating point).
+negative_slope : array_like
+    The slope for ``x <= 0``; broadcasts against ``x``.
+out : ndarray, None, or tuple of ndarray and None, optional
+    A location into which the result is stored.
+where : array_like, optional
+    Where False, ``out`` keeps its previous value.
+**kwargs
+    For other keyword-only arguments, see the
+    :ref:`ufunc docs <ufuncs.kwargs>`.
+
+Returns
+-------
+g : ndarray or scalar
+    1 where ``x > 0`` (including ``+inf``), else ``negative_slope`` (at
+    zero, at negative values and at NaN).
+
+See Also
+--------
+leaky_relu : the function itself.
+leaky_relu_backward : ``dy`` scaled by this derivative, in one step.
+
+Notes
+-----
+No arithmetic is done, so no floating-point flag is raised.
+
+Examples
+--------
+>>> import numpy as np
+>>> import nprelu
+>>> nprelu.leaky_relu_grad(np.array([-1.0, 0.0, 2.0, np.nan]), 0.01)
+array([0.01, 0.01, 1.  , 0.01])
+"""
+
+cdef const char *LEAKY_RELU_BACKWARD_DOC = """\
+Backpropagate through leaky_relu: ``dy`` where ``x > 0``, else
+``dy * negative_slope``.
+
+Parameters
+----------
+dy : array_like
+    Gradient of the loss with respect to ``leaky_relu(x, negative_slope)``.
+x : array_like
+    The input that was given to leaky_relu in the forward pass.
+negative_slope : array_like
+    The slope for ``x <= 0``; broadcasts (PReLU: one per channel).
+out : ndarray, None, or tuple of ndarray and None, optional
+    A location into which the result is stored.
+where : array_like, optional
+    Where False, ``out`` keeps its previous value.
+**kwargs
+    For other keyword-only arguments, see the
+    :ref:`ufunc docs <ufuncs.kwargs>`.
+
+Returns
+-------
+dx : ndarray or scalar
+    ``dy`` (same bits) where ``x > 0``; elsewhere (NaN ``x`` included)
+    ``dy * negative_slope`` as ``np.multiply`` rounds it.
+
+See Also
+--------
+leaky_relu_grad : the derivative alone.
+relu_backward : the same for relu.
+
+Notes
+-----
+One pass over the three operands; only the elements whose result is the
+product are multiplied.  The gradient with respect to a PReLU slope is
+``np.where(x > 0, 0, dy * x)`` summed over the broadcast axes.
+
+Examples
+--------
+>>> import numpy as np
+>>> import nprelu
+>>> x = np.array([[-1.0, 3.0], [2.0, -4.0]])
+>>> dy = np.ones_like(x)
+>>> nprelu.leaky_relu_backward(dy, x, np.array([0.1, 0.5]))
+array([[0.1, 1. ],
+       [1. , 0.5]])
+"""
+
 # ---------------------------------------------------------------------------
 # The ufuncs.  The C name must equal the exported name (pickling finds a
 # ufunc by __name__ in its module).
@@ -296,3 +508,59 @@ relu_and_grad = PyUFunc_FromFuncAndData(
 relu_backward = PyUFunc_FromFuncAndData(
     relu_backward_loops, no_data, types_2_1, NPRELU_N_FLOAT_TYPES, 2, 1, PyUFunc_None,
     "relu_backward", RELU_BACKWARD_DOC, 0)
+leaky_relu = PyUFunc_FromFuncAndData(
+    leaky_relu_loops, no_data, types_2_1, NPRELU_N_FLOAT_TYPES, 2, 1,
+    PyUFunc_None, "leaky_relu", LEAKY_RELU_DOC, 0)
+leaky_relu_grad = PyUFunc_FromFuncAndData(
+    leaky_relu_grad_loops, no_data, types_2_1, NPRELU_N_FLOAT_TYPES, 2, 1,
+    PyUFunc_None, "leaky_relu_grad", LEAKY_RELU_GRAD_DOC, 0)
+leaky_relu_backward = PyUFunc_FromFuncAndData(
+    leaky_relu_backward_loops, no_data, types_3_1, NPRELU_N_FLOAT_TYPES, 3, 1,
+    PyUFunc_None, "leaky_relu_backward", LEAKY_RELU_BACKWARD_DOC, 0)
+
+# ---------------------------------------------------------------------------
+# ml_dtypes: loops for its formats (formats.c), added to the relu family
+# when the package is importable.  One loop per storage width, handed its
+# format's constants as the loop data; NumPy keeps the data pointer, so the
+# table is static, and so are the type arrays.
+# ---------------------------------------------------------------------------
+
+cdef int format_types[NPRELU_MAX_FORMATS][3]
+_registered_formats = None
+
+
+cdef add_loop(ufunc, int type_num, nprelu_loop loop, int *types, void *data):
+    cnp.PyUFunc_RegisterLoopForType(
+        ufunc, type_num, <PyUFuncGenericFunction>loop, types, data)
+
+
+def register_formats(ml_dtypes):
+    """Add the loops for every format of ``ml_dtypes`` in the table.
+
+    Runs once (at ``import nprelu``); returns the names registered.  A
+    format this version of ml_dtypes lacks is left out.
+    """
+    global _registered_formats
+    if _registered_formats is not None:
+        return _registered_formats
+    cdef int k, w, t
+    cdef void *data
+    names = []
+    for k in range(nprelu_n_formats):
+        name = nprelu_formats[k].name.decode()
+        scalar_type = getattr(ml_dtypes, name, None)
+        if scalar_type is None:
+            continue
+        t = np.dtype(scalar_type).num
+        format_types[k][0] = format_types[k][1] = format_types[k][2] = t
+        w = 0 if nprelu_formats[k].bits == 8 else 1
+        data = <void *>&nprelu_formats[k]
+        add_loop(relu, t, kernels.format_relu[w], format_types[k], data)
+        add_loop(relu_grad, t, kernels.format_relu_grad[w], format_types[k], data)
+        add_loop(relu_and_grad, t, kernels.format_relu_and_grad[w],
+                 format_types[k], data)
+        add_loop(relu_backward, t, kernels.format_relu_backward[w],
+                 format_types[k], data)
+        names.append(name)
+    _registered_formats = tuple(names)
+    return _registered_formats
