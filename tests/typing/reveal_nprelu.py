@@ -190,7 +190,7 @@ ufuncs: list[np.ufunc] = [nprelu.relu, nprelu.relu_grad, nprelu.relu_backward, n
 assert_type(nprelu.__version__, str)
 assert_type(nprelu.cpu_targets(), nprelu.CpuTargets)
 assert_type(nprelu.show_runtime(), None)
-assert_type(nprelu.reference.relu(f32), npt.NDArray[np.generic])
+assert_type(nprelu.reference.relu(f32), npt.NDArray[Any])
 
 # cpu_targets() is a TypedDict
 targets = nprelu.cpu_targets()
