@@ -33,6 +33,12 @@ import pytest
 import nprelu
 from nprelu import _ufuncs
 
+# Both come with the test extra (pip install ".[test]"); without them the
+# checks cannot run, and say so.
+pytest.importorskip("mypy", reason="mypy is not installed (it is in the test extra)")
+pytest.importorskip("typing_extensions",
+                    reason="typing_extensions is not installed (it is in the test extra)")
+
 TYPING = Path(__file__).parent / "typing"
 REVEAL = sorted(TYPING.glob("reveal_*.py"))
 FAIL = TYPING / "fail_nprelu.py"
