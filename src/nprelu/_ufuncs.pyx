@@ -122,8 +122,23 @@ cdef extern from *:
 
 STREAM_THRESHOLD = stream_threshold(
     os.environ.get("NPRELU_STREAM_THRESHOLD", ""), LAST_LEVEL_CACHE)
-nprelu_stream_threshold = (PY_SSIZE_T_MAX if STREAM_THRESHOLD is None
-                           else min(STREAM_THRESHOLD, PY_SSIZE_T_MAX))
+
+
+def set_stream_threshold(nbytes):
+    """Set the streaming threshold (bytes, or None for never); returns the
+    previous one.  For benchmarks and tests that compare both store kinds in
+    one process: not thread-safe against loops running at the same time."""
+    global STREAM_THRESHOLD, nprelu_stream_threshold
+    previous = STREAM_THRESHOLD
+    if nbytes is not None and nbytes < 0:
+        raise ValueError("the threshold is a number of bytes >= 0, or None")
+    nprelu_stream_threshold = (PY_SSIZE_T_MAX if nbytes is None
+                               else min(nbytes, PY_SSIZE_T_MAX))
+    STREAM_THRESHOLD = nbytes
+    return previous
+
+
+set_stream_threshold(STREAM_THRESHOLD)
 
 # ---------------------------------------------------------------------------
 # Type tables.  NumPy keeps pointers to these arrays (and to the docstrings)

@@ -26,6 +26,10 @@ NaN                     x, same bits    a                 dy * a
 ======================  ==============  ================  =========================
 
 Products are rounded as ``np.multiply`` rounds them in the loop's dtype.
+Where both factors are NaN (``dy`` and ``a``) the product is one of the two
+NaNs, quieted: IEEE 754 leaves the choice to the platform, and
+``np.multiply`` itself returns the first factor's NaN at some positions of an
+array and the second's at others, so the tests accept either there.
 
 The ``ml_dtypes`` types (bfloat16, float8, float6, float4, int4, int2) keep
 their type in the relu family; which elements are positive, NaN or zero is
@@ -147,21 +151,29 @@ def _probe(v: object, ml_loops: bool) -> Any:
     return a if a.ndim == 0 else a.reshape(-1)[:0]
 
 
-def _ml_int_loop(operands: tuple[object, ...]) -> np.dtype[Any] | None:
-    """relu_backward's ``(T, T) -> T`` loop for an ml_dtypes integer type T:
-    taken when every operand is of type T, or a Python int (weak)."""
-    dtypes = [None if _is_python_scalar(v) else np.asarray(v).dtype for v in operands]
-    ml_int = [d for d in dtypes if d is not None and _is_ml_dtype(d) and d.name in ML_INT_TYPES]
-    if not ml_int:
-        return None
-    t = ml_int[0]
-    for v, d in zip(operands, dtypes):
-        if d is None:
-            if type(v) is not int:
-                return None
-        elif d != t:
-            return None
-    return t
+def _cast_source(v: object) -> np.dtype[Any]:
+    """The dtype NumPy checks for a safe cast of an operand to a user loop's
+    type: a Python int by its value (its smallest type), a Python float or
+    complex as float64 or complex128, anything else by its dtype."""
+    if type(v) is int:
+        return np.min_scalar_type(v)
+    if type(v) in (float, complex):
+        return np.dtype(type(v))
+    return np.asarray(v).dtype
+
+
+def _ml_loop(operands: tuple[object, ...]) -> np.dtype[Any] | None:
+    """relu_backward's ``(T, T) -> T`` loops for the ml_dtypes types, searched
+    as NumPy searches loops registered for a user type: for each operand of
+    such a type T in turn, the loop is taken when every operand casts safely
+    to T."""
+    for v in operands:
+        if _is_python_scalar(v):
+            continue
+        t = np.asarray(v).dtype
+        if _has_ml_loop(t) and all(np.can_cast(_cast_source(o), t, "safe") for o in operands):
+            return t
+    return None
 
 
 def _float_loop_dtype(name: str, *operands: object, ml_loops: bool = False) -> np.dtype[Any]:
@@ -170,15 +182,17 @@ def _float_loop_dtype(name: str, *operands: object, ml_loops: bool = False) -> n
 
     For two operands these are exactly the loops of ``np.nextafter``, so its
     resolution (weak Python scalars, value-based casting on old NumPy and
-    all) is the rule; ``ml_dtypes`` registers ``nextafter`` for each of its
-    float types as well, as relu_backward has them (``ml_loops``).  With three
+    all) is the rule.  relu_backward's loops for the ``ml_dtypes`` types
+    (``ml_loops``) are searched first, as NumPy searches loops registered for
+    user types; an ``ml_dtypes`` type with no loop stands in as the built-in
+    type it casts to safely.  With three
     operands the search over a chain of loops picks the widest of the loops
     each operand needs, so each operand is resolved against every operand
     that is not a Python scalar (against which it is weak), or, when all are
     Python scalars (none is weak then), as arrays of their default dtypes.
     """
     if ml_loops:
-        t = _ml_int_loop(operands)
+        t = _ml_loop(operands)
         if t is not None:
             return t
     probes = [_probe(v, ml_loops) for v in operands]
