@@ -601,3 +601,39 @@ def register_formats(ml_dtypes):
         names.append(name)
     _registered_formats = tuple(names)
     return _registered_formats
+
+
+# ---------------------------------------------------------------------------
+# The x86 decision of dispatch.c, callable with made-up register values so the
+# tests can check it for CPUs and operating systems that are not at hand.
+# ---------------------------------------------------------------------------
+
+from libc.stdint cimport uint32_t, uint64_t
+
+cdef extern from "dispatch.h":
+    ctypedef struct nprelu_x86_cpu:
+        uint32_t max_leaf
+        uint32_t max_ext_leaf
+        uint32_t leaf1_ecx
+        uint32_t leaf7_ebx
+        uint32_t ext1_ecx
+        uint64_t xcr0
+        int os_avx512
+    int nprelu_x86_has_v3(const nprelu_x86_cpu *cpu)
+    int nprelu_x86_has_v4(const nprelu_x86_cpu *cpu)
+
+
+def _x86_levels(uint32_t max_leaf, uint32_t max_ext_leaf, uint32_t leaf1_ecx,
+                uint32_t leaf7_ebx, uint32_t ext1_ecx, uint64_t xcr0,
+                int os_avx512):
+    """``(x86-64-v3, x86-64-v4)`` as dispatch.c decides them from these
+    CPUID/XGETBV values (``os_avx512``: 1, 0, or -1 to trust XCR0)."""
+    cdef nprelu_x86_cpu c
+    c.max_leaf = max_leaf
+    c.max_ext_leaf = max_ext_leaf
+    c.leaf1_ecx = leaf1_ecx
+    c.leaf7_ebx = leaf7_ebx
+    c.ext1_ecx = ext1_ecx
+    c.xcr0 = xcr0
+    c.os_avx512 = os_avx512
+    return bool(nprelu_x86_has_v3(&c)), bool(nprelu_x86_has_v4(&c))
