@@ -8,6 +8,8 @@
 
 from typing import TypedDict
 
+import numpy as np
+
 from . import reference
 from ._ufuncs import (
     ACTIVE_TARGET as _ACTIVE_TARGET,
@@ -45,6 +47,35 @@ for _ufunc in (relu, relu_grad, relu_backward, relu_and_grad, leaky_relu,
     except (AttributeError, TypeError):  # pragma: no cover - older NumPy
         pass
 del _ufunc
+
+# NumPy writes a ufunc's call line with the inputs named x1, x2, ...; for
+# relu_backward(dy, x) that invites swapping the arguments, which gives wrong
+# results silently.  NumPy >= 2.2 lets __doc__ be replaced whole, so the
+# multi-input ufuncs get their real parameter names there; an older NumPy
+# refuses the assignment and keeps its own line.
+_PARAMETERS = {
+    relu_backward: ("dy", "x"),
+    leaky_relu: ("x", "negative_slope"),
+    leaky_relu_grad: ("x", "negative_slope"),
+    leaky_relu_backward: ("dy", "x", "negative_slope"),
+}
+
+
+def _name_parameters(ufunc: np.ufunc, names: tuple[str, ...]) -> None:
+    doc = ufunc.__doc__ or ""
+    generic = f"{ufunc.__name__}({', '.join(f'x{i}' for i in range(1, len(names) + 1))}, /"
+    if not doc.startswith(generic):  # not NumPy's usual line: leave it alone
+        return
+    named = f"{ufunc.__name__}({', '.join(names)}, /"
+    try:
+        ufunc.__doc__ = named + doc[len(generic):]
+    except (AttributeError, TypeError):  # NumPy < 2.2: read-only
+        pass
+
+
+for _ufunc, _names in _PARAMETERS.items():
+    _name_parameters(_ufunc, _names)
+del _ufunc, _names, _PARAMETERS, _name_parameters
 
 # Loops for ml_dtypes' types (bfloat16, float8, ...), when it is installed.
 try:

@@ -220,9 +220,13 @@ numpy.maximum : elementwise maximum of two arrays.
 
 Notes
 -----
-The loops work on the bit pattern of floating-point values, so they never
-raise a floating-point exception (no "invalid value" warning for NaN) and
-float16 is handled without conversion.
+The loops work on the bit pattern of floating-point values, so for an
+operand already in the loop's dtype they raise no floating-point exception
+flag (no "invalid value" warning for any NaN, signalling ones included), and
+float16 is handled without conversion.  Casts that NumPy performs around the
+loop (``dtype=``, an ``out=`` of another dtype) raise what NumPy's casts
+raise: ``relu(x, out=out64)`` with a float32 signalling NaN in ``x`` warns
+"invalid value encountered in relu", although the cast raised the flag.
 
 Examples
 --------
@@ -265,7 +269,9 @@ relu_and_grad : relu and its derivative in one pass.
 Notes
 -----
 The derivative at 0 is taken as 0, as PyTorch and JAX do.  NaN compares
-quietly: no floating-point exception is raised for any input.
+quietly: no floating-point exception flag is raised for an operand already
+in the loop's dtype.  Casts that NumPy performs around the loop (``dtype=``,
+an ``out=`` of another dtype) raise what NumPy's casts raise.
 
 Examples
 --------
@@ -297,7 +303,10 @@ Returns
 dx : ndarray or scalar
     ``dy`` (same bits) where ``x > 0``, else ``+0``, even where ``dy`` is
     inf or NaN.  Floating-point only; the dtype is the promotion of ``dy``
-    and ``x`` (integers promote to float as in ``np.sqrt``).
+    and ``x`` (integers promote to float as in ``np.sqrt``, bool to
+    float16).  A Python float is cast to the other operand's dtype first
+    (NEP 50): ``relu_backward(dy32, 1e-50)`` compares ``float32(1e-50)``,
+    which is 0, so it is all zeros.
 
 See Also
 --------
@@ -308,6 +317,17 @@ Notes
 This is a select, not ``dy * relu_grad(x)``: a unit whose input was not
 positive passes back exactly 0, never ``0 * inf = nan``, as PyTorch's
 ``threshold_backward`` does.  It reads both inputs once and writes once.
+
+No floating-point exception flag is raised for operands already in the
+loop's dtype.  Mixed dtypes are cast by NumPy first, and the casts raise
+what NumPy's casts raise: a float32 signalling NaN beside a float64 array
+warns "invalid value encountered in cast" (or "in relu_backward" when a
+large operand is cast in chunks).
+
+Having two inputs, ``relu_backward`` also has NumPy's ``reduce``,
+``accumulate``, ``reduceat`` and ``outer``.  They fold
+``relu_backward(acc, x[i])``: ``relu_backward.reduce(x)`` is ``x[0]`` where
+every later element is positive, else +0, and an empty reduction raises.
 
 Examples
 --------
@@ -337,9 +357,9 @@ where : array_like, optional
 Returns
 -------
 y : ndarray or scalar
-    ``relu(x)``.
+    ``relu(x)``, same dtype as ``x`` (bool gives int8).
 g : ndarray or scalar
-    ``relu_grad(x)``.
+    ``relu_grad(x)``, same dtype as ``x`` (bool gives int8).
 
 See Also
 --------
@@ -348,7 +368,9 @@ relu, relu_grad : the two results separately.
 Notes
 -----
 Reading ``x`` once makes this faster than the two calls when memory
-bandwidth is the limit, as it is for large arrays.
+bandwidth is the limit, as it is for large arrays.  With one array for both
+outputs, ``out=(a, a)``, NumPy copies nothing and ``a`` ends up holding
+``relu_grad(x)``: each gradient is written after its value.
 
 Examples
 --------
@@ -579,3 +601,39 @@ def register_formats(ml_dtypes):
         names.append(name)
     _registered_formats = tuple(names)
     return _registered_formats
+
+
+# ---------------------------------------------------------------------------
+# The x86 decision of dispatch.c, callable with made-up register values so the
+# tests can check it for CPUs and operating systems that are not at hand.
+# ---------------------------------------------------------------------------
+
+from libc.stdint cimport uint32_t, uint64_t
+
+cdef extern from "dispatch.h":
+    ctypedef struct nprelu_x86_cpu:
+        uint32_t max_leaf
+        uint32_t max_ext_leaf
+        uint32_t leaf1_ecx
+        uint32_t leaf7_ebx
+        uint32_t ext1_ecx
+        uint64_t xcr0
+        int os_avx512
+    int nprelu_x86_has_v3(const nprelu_x86_cpu *cpu)
+    int nprelu_x86_has_v4(const nprelu_x86_cpu *cpu)
+
+
+def _x86_levels(uint32_t max_leaf, uint32_t max_ext_leaf, uint32_t leaf1_ecx,
+                uint32_t leaf7_ebx, uint32_t ext1_ecx, uint64_t xcr0,
+                int os_avx512):
+    """``(x86-64-v3, x86-64-v4)`` as dispatch.c decides them from these
+    CPUID/XGETBV values (``os_avx512``: 1, 0, or -1 to trust XCR0)."""
+    cdef nprelu_x86_cpu c
+    c.max_leaf = max_leaf
+    c.max_ext_leaf = max_ext_leaf
+    c.leaf1_ecx = leaf1_ecx
+    c.leaf7_ebx = leaf7_ebx
+    c.ext1_ecx = ext1_ecx
+    c.xcr0 = xcr0
+    c.os_avx512 = os_avx512
+    return bool(nprelu_x86_has_v3(&c)), bool(nprelu_x86_has_v4(&c))

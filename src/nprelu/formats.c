@@ -7,7 +7,11 @@
  *   "fn" (e4m3fn): no infinity, NaN is the all-ones magnitude (0x7F, 0xFF);
  *   "fnuz": no -0; the only NaN is 0x80, so 0x81..0xFF are the negatives;
  *   float6/float4 "fn" and the integers: no NaN, the sign is the top bit of
- *     the format's width (values are stored in the low bits of a byte).
+ *     the format's width (values are stored in the low bits of a byte);
+ *     unsigned types drop nothing they can hold (their dropped range is
+ *     0x80..0xFF, above every canonical value).
+ * pos_max and drop_span stay below half the storage range (kernels.c's
+ * range_mask relies on it).
  * Not here: float8_e8m0fnu (no zero: nothing for relu to return),
  * int1 (no one), and the complex types.
  */
@@ -27,9 +31,9 @@ const nprelu_format nprelu_formats[] = {
     {"float6_e3m2fn",        8, 0x1F,   0x20,   0x1F,   0x0C},
     {"float4_e2m1fn",        8, 0x07,   0x08,   0x07,   0x02},
     {"int4",                 8, 0x07,   0x08,   0x07,   0x01},
-    {"uint4",                8, 0x0F,   0x10,   0xEF,   0x01},
+    {"uint4",                8, 0x0F,   0x80,   0x7F,   0x01},
     {"int2",                 8, 0x01,   0x02,   0x01,   0x01},
-    {"uint2",                8, 0x03,   0x04,   0xFB,   0x01},
+    {"uint2",                8, 0x03,   0x80,   0x7F,   0x01},
 };
 
 _Static_assert(sizeof nprelu_formats / sizeof nprelu_formats[0] <=
