@@ -49,8 +49,9 @@ np.set_printoptions(legacy=False)
 """
 doctest_default_flags = 0x4 | 0x8  # NORMALIZE_WHITESPACE | ELLIPSIS
 
-# NumPy prepends the call signature to a ufunc's docstring, naming the inputs
-# x1, x2, ...; show the names the Parameters section documents instead.
+# NumPy prepends the call signature to a ufunc's docstring; before NumPy 2.2,
+# which lets nprelu replace it, that line names the inputs x1, x2, ...: show
+# the names the Parameters section documents instead.
 _PARAM = re.compile(r"^(\w+) : ", re.MULTILINE)
 
 
@@ -63,9 +64,11 @@ def ufunc_signature(app: Any, what: str, name: str, obj: Any, options: Any,
     names = _PARAM.findall(params)[: obj.nin]
     if len(names) != obj.nin:
         return None
+    # NumPy's own names: x for one input, x1, x2, ... for more.
+    auto = ["x"] if obj.nin == 1 else [f"x{i}" for i in range(1, obj.nin + 1)]
     head, tail = signature.split("/", 1)
-    inputs = iter(names)
-    head = re.sub(r"\bx\d*\b", lambda m: next(inputs, m[0]), head)
+    for numpy_name, name in zip(auto, names):
+        head = re.sub(rf"\b{numpy_name}\b", name, head)
     return f"{head}/{tail}", return_annotation
 
 
