@@ -1,4 +1,5 @@
-"""Throughput plot of a bench run: GB/s against n, one panel per function.
+"""Throughput plot of a bench run: GB/s against n, one panel per function,
+and relu's time over a copy's for every dtype.
 
 Used by run.py; can also redraw a saved run:
 
@@ -13,8 +14,13 @@ from pathlib import Path
 
 # The NumPy peer drawn in each panel, next to the limit.
 PLOT_PEER = {"relu": "maximum", "relu_grad": "(x>0).ast",
-             "relu_backward": "grad*dy out", "relu_and_grad": "r+g out"}
-COLORS = {"float32": "tab:blue", "float64": "tab:orange", "float16": "tab:green"}
+             "relu_backward": "grad*dy out", "relu_and_grad": "r+g out",
+             "leaky_relu": "where", "leaky_relu_grad": "where dt",
+             "leaky_relu_backward": "grad*dy out"}
+FUNCS = ("relu", "relu_grad", "relu_backward", "relu_and_grad",
+         "leaky_relu", "leaky_relu_grad", "leaky_relu_backward")
+COLORS = {"float32": "tab:blue", "float64": "tab:orange", "float16": "tab:green",
+          "bfloat16": "tab:red", "float8_e4m3fn": "tab:purple"}
 
 
 def draw(result: dict, path: Path) -> str:
@@ -31,11 +37,13 @@ def draw(result: dict, path: Path) -> str:
     if not rows:
         return "plot SKIPPED: no table rows"
     meta = result.get("meta", {})
-    funcs = ["relu", "relu_grad", "relu_backward", "relu_and_grad"]
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5), sharex=True)
+    funcs = [f for f in FUNCS if any(r["func"] == f for r in rows)]
+    ncols = (len(funcs) + 2) // 2
+    fig, axes = plt.subplots(2, ncols, figsize=(6 * ncols, 8.5), sharex=True,
+                             squeeze=False)
     for ax, func in zip(axes.flat, funcs):
         fr = [r for r in rows if r["func"] == func]
-        for dtype in ("float32", "float64"):
+        for dtype in ("float32", "float64", "bfloat16", "float8_e4m3fn"):
             c = COLORS[dtype]
 
             def series(layout, get, _dtype=dtype):
@@ -49,11 +57,13 @@ def draw(result: dict, path: Path) -> str:
                 continue
             ax.plot(xs, ys, "-o", color=c, lw=2, label=f"nprelu {dtype}")
             xs, ys = series("stride2", lambda r: r["gbps"])
-            ax.plot(xs, ys, ":s", color=c, lw=1.2, ms=4,
-                    label=f"nprelu {dtype}, x[::2]")
+            if xs:
+                ax.plot(xs, ys, ":s", color=c, lw=1.2, ms=4,
+                        label=f"nprelu {dtype}, x[::2]")
             xs, ys = series("contig", lambda r: r["limit"]["gbps"])
+            lim = next(r["limit"]["name"] for r in fr if r["dtype"] == dtype)
             ax.plot(xs, ys, "--", color=c, lw=1.5, alpha=0.8,
-                    label=f"limit {fr[0]['limit']['name']} {dtype}")
+                    label=f"limit {lim} {dtype}")
             peer = PLOT_PEER[func]
             xs, ys = series("contig",
                             lambda r: r["peers"].get(peer, {}).get("gbps"))
@@ -66,6 +76,26 @@ def draw(result: dict, path: Path) -> str:
         ax.set_ylabel("GB/s (bytes read + written)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=6.5, loc="upper left")
+    # The last panel: relu(x, out=o) / np.copyto(o, x), every dtype; below 1
+    # where the output is large enough for streaming stores.
+    ax = axes.flat[len(funcs)] if len(funcs) < axes.size else None
+    if ax is not None:
+        relu_rows = [r for r in rows if r["func"] == "relu"
+                     and r["layout"] == "contig" and r.get("copy")]
+        for dtype, c in COLORS.items():
+            pts = sorted((r["n"], r["copy"]["ratio"]) for r in relu_rows
+                         if r["dtype"] == dtype)
+            if pts:
+                ax.plot(*zip(*pts), "-o", color=c, lw=1.5, label=dtype)
+        ax.axhline(1.0, color="black", lw=1)
+        ax.set_xscale("log")
+        ax.set_title("relu(x, out=o) / np.copyto(o, x) "
+                     "(ml_dtypes: copy of uint views)")
+        ax.set_ylabel("time ratio (< 1: faster than the copy)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=6.5, loc="upper left")
+    for ax in axes.flat[len(funcs) + 1:]:
+        ax.set_visible(False)
     for ax in axes[1]:
         ax.set_xlabel("n (elements)")
     cpu = meta.get("cpu", {}).get("model", "?")

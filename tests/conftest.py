@@ -15,6 +15,13 @@ each other or this file; everything shared is a fixture here:
     builds values from (sign, exponent, fraction) and classifies bit patterns
     without any floating-point arithmetic, so it is an oracle independent of
     both the package and ``nprelu.reference``.
+``assert_same_products``
+    ``assert_same_products(got, want, first, second, product)``: as
+    ``assert_same``, except where ``product`` is True and both factors are
+    NaN: there the result must be one of the two NaNs, quieted.  IEEE 754
+    leaves that choice to the platform, and ``np.multiply`` itself picks the
+    first factor's NaN in some positions of an array and the second's in
+    others (x86-64, AVX-512 tails), so no bit-exact answer exists.
 ``float_dtype``, ``int_dtype``, ``unary_dtype``
     Parametrised over the loop types: ``e f d g``; ``b B h H i I l L q Q``; and
     all of these plus ``?`` (which computes in int8).
@@ -288,6 +295,45 @@ def sample(dtype: Any, n: int, rng: np.random.Generator) -> np.ndarray:
     return x
 
 
+def quieted(a: np.ndarray) -> np.ndarray:
+    """``a`` with each NaN quieted as an arithmetic operation quiets it (the
+    NaN is the only NaN operand of a product with one, so its payload is kept)."""
+    a = np.asarray(a)
+    with np.errstate(all="ignore"):
+        return np.multiply(a, np.ones((), a.dtype))
+
+
+def assert_same_products(got: object, want: object, first: object, second: object,
+                         product: object) -> None:
+    """``assert_same``, but where ``product`` holds and both factors are NaN
+    the result may be either factor's NaN, quieted."""
+    g, w = np.asarray(got), np.asarray(want)
+    f1, f2, p = np.broadcast_arrays(np.asarray(first, g.dtype), np.asarray(second, g.dtype),
+                                    np.asarray(product, bool))
+    f1, f2 = np.broadcast_to(f1, g.shape), np.broadcast_to(f2, g.shape)
+    both = np.broadcast_to(p, g.shape) & np.isnan(f1) & np.isnan(f2)
+    if not both.any():
+        assert_same(g, w)
+        return
+    assert g.dtype == w.dtype and g.dtype.char == w.dtype.char, (
+        f"dtype {g.dtype} [{g.dtype.char}] != {w.dtype} [{w.dtype.char}]")
+    assert g.shape == w.shape, f"shape {g.shape} != {w.shape}"
+    assert_same(g[~both], w[~both])
+    gb = bits(g[both])
+    q1, q2 = bits(quieted(f1[both])), bits(quieted(f2[both]))
+    if gb.ndim > 1:  # long double: byte rows
+        ok = np.all(gb == q1, axis=-1) | np.all(gb == q2, axis=-1)
+    else:
+        ok = (gb == q1) | (gb == q2)
+    bad = np.flatnonzero(~ok)
+    if bad.size:
+        i = int(bad[0])
+        raise AssertionError(
+            f"{bad.size} NaN * NaN products are neither factor's NaN; first: got "
+            f"{_describe(g[both], i)}, factors {_describe(f1[both], i)} and "
+            f"{_describe(f2[both], i)}")
+
+
 @contextmanager
 def strict_fp(what: str) -> Iterator[None]:
     """Every FP error raises and every warning is an error, reported with ``what``."""
@@ -307,6 +353,11 @@ def strict_fp(what: str) -> Iterator[None]:
 @pytest.fixture(name="assert_same")
 def _assert_same() -> Callable[[object, object], None]:
     return assert_same
+
+
+@pytest.fixture(name="assert_same_products")
+def _assert_same_products() -> Callable[[object, object, object, object, object], None]:
+    return assert_same_products
 
 
 @pytest.fixture(name="strict_fp")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 import nprelu
+from nprelu import reference
 
 NAMES = ["relu", "relu_grad", "relu_backward", "relu_and_grad"]
 
@@ -218,3 +220,130 @@ def test_huge_python_int_backward(assert_same: Any) -> None:
         return
     assert_same(nprelu.relu_backward(2**70, x), np.array([2.0**70, 0.0]))
     assert_same(nprelu.relu_backward(x, 2**70), np.array([1.0, -1.0]))
+
+
+# --------------------------------------------------------------------------- the leaky family
+
+LEAKY = ["leaky_relu", "leaky_relu_grad", "leaky_relu_backward"]
+LEAKY_BAD = ["complex64", "complex128", "python_complex", "object_numbers", "object_none",
+             "str", "bytes", "python_str", "datetime64", "timedelta64", "structured", "void"]
+LEAKY_CASES = [(name, kind) for name in LEAKY for kind in LEAKY_BAD]
+
+
+@pytest.mark.parametrize("name,kind", LEAKY_CASES, ids=[f"{n}-{k}" for n, k in LEAKY_CASES])
+def test_leaky_unsupported_dtype(name: str, kind: str, assert_same: Any) -> None:
+    """In every operand position (the slope too): NumPy's TypeError naming the
+    ufunc; out, the inputs and the slope untouched."""
+    f = getattr(nprelu, name)
+    for pos in range(f.nin):
+        args: list[Any] = [np.array([1.0, -1.0]) for _ in range(f.nin)]
+        args[pos] = BAD_INPUTS[kind]()
+        out = np.full(2, 7.5)
+        before = snapshot(*args, out)
+        with pytest.raises(TypeError, match=name_pattern(name)):
+            f(*args)
+        with pytest.raises(TypeError, match=name_pattern(name)):
+            f(*args, out=out)
+        assert_unchanged(before, (*args, out), assert_same)
+        # the reference refuses them too, naming the function
+        with pytest.raises(TypeError, match=name_pattern(name)):
+            getattr(reference, name)(*args)
+
+
+@pytest.mark.parametrize("shapes", [((3,), (4,)), ((2, 3), (3, 2)), ((5,), (2, 4))])
+@pytest.mark.parametrize("name", LEAKY)
+def test_leaky_mismatched_shapes(name: str, shapes: tuple[tuple[int, ...], ...],
+                                 assert_same: Any) -> None:
+    f = getattr(nprelu, name)
+    for pos in range(f.nin):  # each operand in turn has the odd shape
+        args = [-np.ones(shapes[0]) for _ in range(f.nin)]
+        args[pos] = np.full(shapes[1], 0.5)
+        out = np.full(shapes[0], 7.5)
+        before = snapshot(*args, out)
+        with pytest.raises(ValueError):
+            f(*args)
+        with pytest.raises(ValueError):
+            f(*args, out=out)
+        assert_unchanged(before, (*args, out), assert_same)
+
+
+@pytest.mark.parametrize("shape", [(4,), (6,), (), (5, 2)])
+@pytest.mark.parametrize("name", LEAKY)
+def test_leaky_wrongly_shaped_out(name: str, shape: tuple[int, ...], assert_same: Any) -> None:
+    f = getattr(nprelu, name)
+    args = [np.linspace(-2, 2, 5) for _ in range(f.nin)]
+    out = np.full(shape, 7.5)
+    before = snapshot(*args, out)
+    with pytest.raises(ValueError):
+        f(*args, out=out)
+    assert_unchanged(before, (*args, out), assert_same)
+
+
+@pytest.mark.parametrize("name", LEAKY)
+def test_leaky_bad_calls(name: str, assert_same: Any) -> None:
+    f = getattr(nprelu, name)
+    x = np.array([-1.0, 1.0])
+    before = snapshot(x)
+    with pytest.raises(TypeError, match=name_pattern(name)):
+        f(x)  # the slope is required
+    with pytest.raises(TypeError, match=name_pattern(name)):
+        f(*[x] * (f.nargs + 1))
+    with pytest.raises(TypeError, match=name_pattern(name)):
+        f(*[x] * f.nin, bogus=1)
+    with pytest.raises(TypeError, match=name_pattern(name)):
+        f(*[x] * f.nin, dtype=np.int32)  # no integer loop
+    with pytest.raises(TypeError, match=name_pattern(name)):
+        f(*[x] * f.nin, out=np.zeros(2, np.int32))  # float64 -> int32: not same_kind
+    ro = np.full(2, 7.5)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        f(*[x] * f.nin, out=ro)
+    assert_same(ro, np.full(2, 7.5))
+    assert_unchanged(before, (x,), assert_same)
+
+
+# --------------------------------------------------------------------------- the reference's errors
+
+
+REFERENCE_BAD = [
+    ("relu", (np.array([1j]),)),
+    ("relu_grad", (np.array(["a"]),)),
+    ("relu_and_grad", (np.array([None], dtype=object),)),
+    ("relu_backward", (np.array([1j]), np.ones(1))),
+    ("relu_backward", (np.ones(1), np.array(["a"]))),
+    ("relu_backward", (np.ones(1), np.array([None], dtype=object))),
+    ("leaky_relu", (np.ones(1), 1j)),
+    ("leaky_relu_grad", (np.array(["2024"], "M8[D]"), 0.5)),
+    ("leaky_relu_backward", (np.ones(1), np.ones(1), np.array([1j]))),
+]
+
+
+@pytest.mark.parametrize("name,args", REFERENCE_BAD, ids=[c[0] for c in REFERENCE_BAD])
+def test_reference_errors_name_the_function(name: str, args: tuple[Any, ...]) -> None:
+    """The reference refuses what the ufunc refuses, naming itself, never the
+    NumPy function it resolves dtypes with."""
+    with pytest.raises(TypeError) as info:
+        getattr(reference, name)(*args)
+    message = str(info.value)
+    assert message.startswith(f"{name}: "), message
+    assert "nextafter" not in message
+    with pytest.raises(TypeError, match=name_pattern(name)):
+        getattr(nprelu, name)(*args)
+
+
+@pytest.mark.parametrize("char", ["f4", "f8", "f2", "i2", "u4", "i8"])
+def test_reference_native_byte_order(char: str, assert_same: Any) -> None:
+    """Non-native input gives native output, from the ufuncs and the reference."""
+    swapped = np.dtype(">" + char if sys.byteorder == "little" else "<" + char)
+    x = np.array([-2, 0, 3, 1]).astype(swapped)
+    outs = [("relu", (x,)), ("relu_grad", (x,)), ("relu_and_grad", (x,))]
+    if swapped.kind == "f":
+        outs += [("relu_backward", (x, x)), ("leaky_relu", (x, 0.5)),
+                 ("leaky_relu_grad", (x, 0.5)), ("leaky_relu_backward", (x, x, 0.5))]
+    for name, args in outs:
+        want = getattr(reference, name)(*args)
+        got = getattr(nprelu, name)(*args)
+        for g, w in zip(got if isinstance(got, tuple) else (got,),
+                        want if isinstance(want, tuple) else (want,), strict=True):
+            assert w.dtype.isnative and g.dtype.isnative, name
+            assert_same(g, w)

@@ -4,6 +4,7 @@ example runs and prints what it says (doctest, NORMALIZE_WHITESPACE only)."""
 from __future__ import annotations
 
 import doctest
+import pydoc
 import re
 from types import ModuleType
 from typing import Any
@@ -126,3 +127,68 @@ def test_module_doctests(module: ModuleType) -> None:
 def test_doctest_harness_can_fail() -> None:
     failed, attempted, _ = run_doctest(">>> 1 + 1\n3\n", "harness")
     assert (failed, attempted) == (1, 1)
+
+
+# --------------------------------------------------------------------------- call line
+
+# The real parameter names of every ufunc with more than one input, as the
+# docstrings' Parameters sections and the SPEC name them.
+PARAMETERS = {
+    "relu_backward": ("dy", "x"),
+    "leaky_relu": ("x", "negative_slope"),
+    "leaky_relu_grad": ("x", "negative_slope"),
+    "leaky_relu_backward": ("dy", "x", "negative_slope"),
+}
+TAIL = "/, out=None, *, where=True, casting='same_kind', order='K', dtype=None, subok=True[, signature])"
+
+
+def _ufunc_doc_writable() -> bool:
+    """Whether this NumPy lets a ufunc's ``__doc__`` be set (NumPy >= 2.2)."""
+    probe = np.frompyfunc(lambda a, b: a, 2, 1)
+    try:
+        probe.__doc__ = "probe"
+    except (AttributeError, TypeError):
+        return False
+    return probe.__doc__ == "probe"
+
+
+DOC_WRITABLE = _ufunc_doc_writable()
+
+
+def test_multi_input_ufuncs_listed() -> None:
+    multi = {n for n in nprelu.__all__
+             if isinstance(getattr(nprelu, n), np.ufunc) and getattr(nprelu, n).nin > 1}
+    assert multi == set(PARAMETERS)
+    for name, params in PARAMETERS.items():
+        assert getattr(nprelu, name).nin == len(params)
+        documented = [e.split(":")[0].strip() for e in entries(section(doc(name), "Parameters"))]
+        assert documented[: len(params)] == list(params), documented
+
+
+@pytest.mark.skipif(not DOC_WRITABLE, reason="this NumPy (< 2.2) cannot set a ufunc's __doc__")
+@pytest.mark.parametrize("name", PARAMETERS)
+def test_call_line_names_the_parameters(name: str) -> None:
+    """``help(relu_backward)`` shows ``relu_backward(dy, x, /, ...)``, not
+    NumPy's ``x1, x2``, followed by the docstring itself."""
+    f = getattr(nprelu, name)
+    want = f"{name}({', '.join(PARAMETERS[name])}, {TAIL}"
+    lines = doc(name).splitlines()
+    assert lines[0] == want
+    assert lines[1] == "" and lines[2].strip() and not lines[2].startswith(name)
+    assert not re.search(r"\bx\d\b", doc(name)), "x1, x2, ... named somewhere"
+    shown = pydoc.render_doc(f, renderer=pydoc.plaintext)
+    assert want in shown and f"{name}(x1" not in shown
+
+
+@pytest.mark.skipif(DOC_WRITABLE, reason="this NumPy (>= 2.2) lets the call line be replaced")
+@pytest.mark.parametrize("name", PARAMETERS)
+def test_call_line_default_on_older_numpy(name: str) -> None:
+    """Where __doc__ is read-only, NumPy's own line stays (and import works)."""
+    generic = ", ".join(f"x{i}" for i in range(1, len(PARAMETERS[name]) + 1))
+    assert doc(name).splitlines()[0].startswith(f"{name}({generic}, /, out=None, *, where=True")
+
+
+@pytest.mark.parametrize("name", ["relu", "relu_grad", "relu_and_grad"])
+def test_one_input_call_line_is_numpys(name: str) -> None:
+    """One input is already named ``x`` by NumPy; nothing is replaced."""
+    assert doc(name).splitlines()[0].startswith(f"{name}(x")

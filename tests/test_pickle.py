@@ -16,7 +16,8 @@ import pytest
 
 import nprelu
 
-NAMES = ["relu", "relu_grad", "relu_backward", "relu_and_grad"]
+NAMES = ["relu", "relu_grad", "relu_backward", "relu_and_grad",
+         "leaky_relu", "leaky_relu_grad", "leaky_relu_backward"]
 PROTOCOLS = range(pickle.HIGHEST_PROTOCOL + 1)
 
 
@@ -63,16 +64,19 @@ def test_unpickle_in_fresh_interpreter() -> None:
         "assert 'nprelu' not in sys.modules\n"
         "fs = pickle.loads(sys.stdin.buffer.read())\n"
         "import numpy as np, nprelu\n"
-        "assert [f.__name__ for f in fs] == ['relu', 'relu_grad', 'relu_backward', 'relu_and_grad']\n"
+        f"assert [f.__name__ for f in fs] == {NAMES!r}\n"
         "assert all(f is getattr(nprelu, f.__name__) for f in fs)\n"
         "x = np.array([-1.0, 2.0])\n"
         "print(fs[0](x).tolist(), fs[1](x).tolist(), fs[2](x, x).tolist(),"
-        " [a.tolist() for a in fs[3](x)])\n"
+        " [a.tolist() for a in fs[3](x)], fs[4](x, 0.5).tolist(), fs[5](x, 0.5).tolist(),"
+        " fs[6](x, x, 0.5).tolist())\n"
     )
     r = subprocess.run([sys.executable, "-c", code], input=payload, capture_output=True,
                        timeout=120)
     assert r.returncode == 0, r.stderr.decode()
-    assert r.stdout.decode().split() == "[0.0, 2.0] [0.0, 1.0] [0.0, 2.0] [[0.0, 2.0], [0.0, 1.0]]".split()
+    assert r.stdout.decode().split() == (
+        "[0.0, 2.0] [0.0, 1.0] [0.0, 2.0] [[0.0, 2.0], [0.0, 1.0]]"
+        " [-0.5, 2.0] [0.5, 1.0] [-0.5, 2.0]").split()
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -663,3 +663,113 @@ def test_nprelu_does_not_change_global_state() -> None:
         x = data()
         getattr(nprelu, name)(*args_for(name, x))
     assert (np.geterr(), np.get_printoptions()) == before
+
+
+# --------------------------------------------------------------------------- the leaky family
+
+LEAKY = {"leaky_relu": 2, "leaky_relu_grad": 2, "leaky_relu_backward": 3}
+
+
+def leaky_args(name: str, x: np.ndarray, slope: Any = 0.2) -> tuple[Any, ...]:
+    return (data(x.shape, x.dtype, seed=98), x, slope) if name == "leaky_relu_backward" else (x, slope)
+
+
+def leaky_ref(name: str, *args: Any) -> Any:
+    with np.errstate(all="ignore"):
+        return getattr(reference, name)(*args)
+
+
+@pytest.mark.parametrize("name", LEAKY)
+def test_leaky_attributes(name: str) -> None:
+    f = getattr(nprelu, name)
+    nin = LEAKY[name]
+    assert isinstance(f, np.ufunc)
+    assert f.__name__ == name
+    assert (f.nin, f.nout, f.nargs) == (nin, 1, nin + 1)
+    assert f.identity is None
+    assert f.signature is None
+    assert f.types == [c * nin + "->" + c for c in "efdg"]
+    assert f.ntypes == 4
+    assert name in nprelu.__all__
+    assert getattr(nprelu, name) is getattr(nprelu._ufuncs, name)
+    assert callable(getattr(reference, name))
+    if np.lib.NumpyVersion(np.__version__) >= "2.2.0":
+        assert f.__module__ == "nprelu"
+
+
+@pytest.mark.parametrize("name", LEAKY)
+def test_leaky_order_and_dtype(name: str, assert_same: Any) -> None:
+    f = getattr(nprelu, name)
+    c = data((6, 5))
+    want = leaky_ref(name, *leaky_args(name, c))
+    for order, flag in (("F", "F_CONTIGUOUS"), ("C", "C_CONTIGUOUS")):
+        got = f(*leaky_args(name, c), order=order)
+        assert got.flags[flag]
+        assert_same(got, want)
+    # dtype= picks the loop; the float64 operands are cast to it first
+    with np.errstate(all="ignore"):
+        got = f(*leaky_args(name, c), dtype=np.float32)
+    cast = tuple(np.asarray(a).astype(np.float32) for a in leaky_args(name, c))
+    assert_same(got, leaky_ref(name, *cast))
+    with pytest.raises(TypeError, match=name):
+        f(*leaky_args(name, c), out=np.empty((6, 5), np.float32), casting="no")
+
+
+@pytest.mark.parametrize("name", LEAKY)
+def test_leaky_array_ufunc_dispatch(name: str) -> None:
+    f = getattr(nprelu, name)
+    d = Duck([1.0, -1.0])
+    args = leaky_args(name, np.ones(2))[:-1] + (d,)  # the slope is the duck
+    assert f(*args) == ("handled", name, "__call__")
+    ((ufunc, method, inputs, _),) = d.calls
+    assert ufunc is f and method == "__call__" and inputs[-1] is d
+    d2 = Duck([0.0, 0.0])
+    x = np.ones(2)
+    assert f(*leaky_args(name, x), out=(d2,)) == ("handled", name, "__call__")
+
+
+@pytest.mark.parametrize("name", LEAKY)
+def test_leaky_subclass_and_masked(name: str, assert_same: Any) -> None:
+    class Tagged(np.ndarray):
+        pass
+
+    x = data((5,)).view(Tagged)
+    r = getattr(nprelu, name)(*leaky_args(name, x))
+    assert type(r) is Tagged
+    m = np.ma.array([-1.0, 2.0, np.nan, -3.0, 4.0], mask=[0, 1, 0, 0, 1])
+    r = getattr(nprelu, name)(*leaky_args(name, m))
+    assert isinstance(r, np.ma.MaskedArray)
+    keep = ~np.ma.getmaskarray(r)
+    args = leaky_args(name, m.data)
+    assert_same(np.asarray(r.data)[keep], leaky_ref(name, *args)[keep])
+
+
+def test_leaky_at_and_outer(assert_same: Any) -> None:
+    x0 = np.array([-2.0, 3.0, -4.0, np.nan, -0.0])
+    y = x0.copy()
+    nprelu.leaky_relu.at(y, [0, 2, 2], 0.5)  # index 2 twice: applied twice
+    assert_same(y, np.array([-1.0, 3.0, -1.0, np.nan, -0.0]))
+    y = x0.copy()
+    nprelu.leaky_relu_grad.at(y, [1, 4], np.array([0.25, 0.25]))
+    assert_same(y, np.array([-2.0, 1.0, -4.0, np.nan, 0.25]))
+    slopes = np.array([0.0, 0.5, 2.0])
+    got = nprelu.leaky_relu.outer(x0, slopes)
+    assert got.shape == (5, 3)
+    assert_same(got, leaky_ref("leaky_relu", x0[:, None], slopes[None, :]))
+    with pytest.raises(ValueError):
+        nprelu.leaky_relu_backward.outer(x0, x0)  # outer needs two inputs
+
+
+@pytest.mark.parametrize("name", LEAKY)
+def test_leaky_scalars_and_empty(name: str, assert_same: Any) -> None:
+    f = getattr(nprelu, name)
+    for v in (np.float32(-2.0), np.float16(3.0), np.float64(-0.0), np.longdouble(-1)):
+        slope = type(v)(0.5)
+        r = f(v, v, slope) if name == "leaky_relu_backward" else f(v, slope)
+        assert type(r) is type(v)
+        assert_same(r, leaky_ref(name, *((v, v, slope) if name == "leaky_relu_backward"
+                                         else (v, slope))))
+    for shape in ((0,), (3, 0)):
+        x = np.empty(shape, np.float32)
+        r = f(*leaky_args(name, x))
+        assert r.shape == shape and r.dtype == np.float32

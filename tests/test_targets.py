@@ -121,8 +121,11 @@ def test_unsupported_target_fails_import() -> None:
 
 @pytest.mark.parametrize("target", TARGETS["supported"])
 def test_exact_under_every_target(target: str) -> None:
-    """The bit-exact semantics and FP-flag tests, under this target's kernels."""
-    files = [str(TESTS / name) for name in ("test_semantics.py", "test_fpflags.py")]
+    """The bit-exact semantics and FP-flag tests (relu and leaky families, and
+    the ml_dtypes types), under this target's kernels."""
+    files = [str(TESTS / name) for name in ("test_semantics.py", "test_fpflags.py",
+                                            "test_leaky.py", "test_leaky_fpflags.py",
+                                            "test_ml_dtypes.py")]
     env = dict(os.environ, NPRELU_CPU_TARGET=target)
     r = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",

@@ -1,148 +1,161 @@
 """The stubs (src/nprelu/__init__.pyi) checked by ``mypy --strict``.
 
-``tests/typing/reveal_nprelu.py`` states, with ``assert_type``, what each call is
-typed as; mypy must accept it without a single error.  A second file, written here,
-holds deliberate type errors, one per line, and mypy must report every one of them:
-that proves the check can fail, so a silent pass means the stubs are right.
+``tests/typing/reveal_*.py`` state, with ``assert_type``, what each valid call is
+typed as; mypy must accept them without a single error, and they are executed
+here too, so every call they type is also valid at run time (and each function
+they type ``NoReturn`` does raise).  ``tests/typing/fail_nprelu.py`` holds calls
+the stubs must reject: every line marked ``# E: <code>`` must get an error with
+that code, and no other line any error, which proves the check can fail.
 
-mypy checks the installed package (the one this interpreter imports), as a user's
-type checker would.
+mypy checks the package this interpreter imports, as a user's type checker
+would (for an editable install, whose import hook mypy cannot follow, the
+source directory it imports from).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import re
+import runpy
+import site
 import subprocess
 import sys
+import sysconfig
+import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-REVEAL = Path(__file__).parent / "typing" / "reveal_nprelu.py"
-
-# (source line, mypy error code it must produce)
-NEGATIVE_CASES = [
-    ("two: Literal[2] = nprelu.relu.nout", "assignment"),
-    ("one: Literal[1] = nprelu.relu_and_grad.nout", "assignment"),
-    ("name: Literal['relu'] = nprelu.relu_grad.__name__", "assignment"),
-    ("assert_type(nprelu.relu(f32), npt.NDArray[np.float64])", "assert-type"),
-    ("assert_type(nprelu.relu_grad(i16), npt.NDArray[np.float32])", "assert-type"),
-    ("assert_type(nprelu.relu(np.float64(1)), np.float32)", "assert-type"),
-    ("assert_type(nprelu.relu_and_grad(f32), npt.NDArray[np.float32])", "assert-type"),
-    ("nprelu.relu(f32, casting='sometimes')", "call-overload"),
-    ("nprelu.relu(f32, f32, f32)", "call-overload"),
-    ("nprelu.relu_backward(f32)", "call-overload"),
-    ("nprelu.not_there(f32)", "attr-defined"),
-]
-
-NEGATIVE_HEADER = """\
-from typing import Literal
-
-import numpy as np
-import numpy.typing as npt
-from typing_extensions import assert_type
-
 import nprelu
+from nprelu import _ufuncs
 
-f32: npt.NDArray[np.float32] = np.zeros(3, dtype=np.float32)
-i16: npt.NDArray[np.int16] = np.zeros(3, dtype=np.int16)
-"""
+# Both come with the test extra (pip install ".[test]"); without them the
+# checks cannot run, and say so.
+pytest.importorskip("mypy", reason="mypy is not installed (it is in the test extra)")
+pytest.importorskip("typing_extensions",
+                    reason="typing_extensions is not installed (it is in the test extra)")
+
+TYPING = Path(__file__).parent / "typing"
+REVEAL = sorted(TYPING.glob("reveal_*.py"))
+FAIL = TYPING / "fail_nprelu.py"
+MARKER = re.compile(r"#\s*E:\s*(?P<code>[a-z-]+)\s*$")
+ERROR = re.compile(r"^(?P<file>.+?):(?P<line>\d+): error: .*\[(?P<code>[a-z-]+)\]$")
+
+Run = subprocess.CompletedProcess[str]
 
 
-def _mypy(*files: Path, cache: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _mypy_env() -> dict[str, str]:
+    env = dict(os.environ)
+    parent = Path(nprelu.__file__).resolve().parent.parent
+    site_dirs = {Path(p).resolve() for p in [*site.getsitepackages(), site.getusersitepackages(),
+                                             sysconfig.get_path("purelib"),
+                                             sysconfig.get_path("platlib")]}
+    if parent not in site_dirs:
+        env["MYPYPATH"] = str(parent)
+    return env
+
+
+def _mypy(*args: str, cache: Path) -> Run:
     return subprocess.run(
-        [
-            sys.executable, "-m", "mypy",
-            "--strict",
-            "--no-error-summary",
-            "--show-error-codes",
-            "--no-color-output",
-            "--hide-error-context",
-            "--cache-dir", str(cache),
-            *map(str, files),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=600,
-    )
-
-
-@pytest.fixture(scope="module")
-def mypy_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path, dict[int, str]]:
-    """One mypy run over both files (the numpy stubs are analysed once)."""
-    tmp = tmp_path_factory.mktemp("typing")
-    negative = tmp / "negative_nprelu.py"
-    lines = NEGATIVE_HEADER.splitlines()
-    expected: dict[int, str] = {}
-    for source, code in NEGATIVE_CASES:
-        lines.append(source)
-        expected[len(lines)] = code
-    negative.write_text("\n".join(lines) + "\n")
-    proc = _mypy(REVEAL, negative, cache=tmp / ".mypy_cache", cwd=tmp)
-    return proc, negative, expected
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--show-error-codes",
+         "--no-color-output", "--hide-error-context", "--cache-dir", str(cache), *args],
+        capture_output=True, text=True, cwd=cache.parent, env=_mypy_env(), timeout=600)
 
 
 def _errors(output: str, path: Path) -> dict[int, list[str]]:
     """``{line: [error codes]}`` of the errors mypy reported in ``path``."""
     found: dict[int, list[str]] = {}
-    pattern = re.compile(r"^(?P<file>.+?):(?P<line>\d+): error: .*\[(?P<code>[a-z-]+)\]$")
     for row in output.splitlines():
-        m = pattern.match(row)
+        m = ERROR.match(row)
         if m and Path(m["file"]).name == path.name:
             found.setdefault(int(m["line"]), []).append(m["code"])
     return found
 
 
-def test_mypy_ran(mypy_run: tuple[subprocess.CompletedProcess[str], Path, dict[int, str]]) -> None:
-    proc, _, _ = mypy_run
-    # 1 = type errors found (the negative file); 2 would be a crash or bad usage.
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "error:" in proc.stdout
+def _markers(path: Path) -> dict[int, str]:
+    """``{line: code}`` of the ``# E: code`` markers in ``path``."""
+    return {i: m["code"] for i, line in enumerate(path.read_text().splitlines(), 1)
+            if (m := MARKER.search(line))}
 
 
-def test_stubs_pass_strict(mypy_run: tuple[subprocess.CompletedProcess[str], Path, dict[int, str]]) -> None:
-    proc, _, _ = mypy_run
-    reported = [row for row in proc.stdout.splitlines() if REVEAL.name in row]
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("typing") / ".mypy_cache"
+
+
+@pytest.fixture(scope="module")
+def mypy_run(cache: Path) -> Run:
+    """One mypy run over all the files (NumPy's stubs are analysed once)."""
+    return _mypy(*map(str, REVEAL), str(FAIL), cache=cache)
+
+
+def test_files_found() -> None:
+    assert {p.name for p in REVEAL} >= {"reveal_nprelu.py", "reveal_leaky.py"}
+    assert len(_markers(FAIL)) >= 20
+
+
+def test_mypy_ran(mypy_run: Run) -> None:
+    # 1 = type errors found (the fail file); 2 would be a crash or bad usage.
+    assert mypy_run.returncode == 1, mypy_run.stdout + mypy_run.stderr
+    assert "error:" in mypy_run.stdout
+
+
+@pytest.mark.parametrize("path", REVEAL, ids=lambda p: p.name)
+def test_valid_calls_pass_strict(mypy_run: Run, path: Path) -> None:
+    reported = [row for row in mypy_run.stdout.splitlines() if path.name in row]
     assert not reported, "\n".join(reported)
 
 
-def test_deliberate_errors_are_caught(
-    mypy_run: tuple[subprocess.CompletedProcess[str], Path, dict[int, str]],
-) -> None:
-    proc, negative, expected = mypy_run
-    found = _errors(proc.stdout, negative)
-    missed = {
-        line: (NEGATIVE_CASES[line - len(NEGATIVE_HEADER.splitlines()) - 1][0], code)
-        for line, code in expected.items()
-        if code not in found.get(line, [])
-    }
-    assert not missed, f"mypy accepted deliberate errors: {missed}\n{proc.stdout}"
-    unexpected = {line: codes for line, codes in found.items() if line not in expected}
-    assert not unexpected, f"errors outside the deliberate lines: {unexpected}\n{proc.stdout}"
+def test_invalid_calls_are_each_rejected(mypy_run: Run) -> None:
+    expected = _markers(FAIL)
+    found = _errors(mypy_run.stdout, FAIL)
+    lines = FAIL.read_text().splitlines()
+    missed = {n: lines[n - 1].strip() for n, code in expected.items() if code not in found.get(n, [])}
+    assert not missed, f"mypy accepted calls marked as errors: {missed}\n{mypy_run.stdout}"
+    unexpected = {n: codes for n, codes in found.items() if n not in expected}
+    assert not unexpected, f"errors on unmarked lines: {unexpected}\n{mypy_run.stdout}"
 
 
-def test_reveal_file_alone_exits_zero(
-    mypy_run: tuple[subprocess.CompletedProcess[str], Path, dict[int, str]],
-) -> None:
-    proc, negative, _ = mypy_run  # reuse the warm cache of the first run
-    alone = _mypy(REVEAL, cache=negative.parent / ".mypy_cache", cwd=negative.parent)
+def test_valid_files_alone_exit_zero(mypy_run: Run, cache: Path) -> None:
+    alone = _mypy(*map(str, REVEAL), cache=cache)  # reuses the warm cache
     assert alone.returncode == 0, alone.stdout + alone.stderr
 
 
 @pytest.mark.skipif(int(np.__version__.split(".")[0]) < 2,
                     reason="the package is typed against NumPy 2's stubs; 1.x stubs differ")
-def test_package_files_pass_strict(
-    mypy_run: tuple[subprocess.CompletedProcess[str], Path, dict[int, str]],
-) -> None:
-    """The installed package itself (its stub, reference.py, __main__.py) is clean
-    under --strict; errors inside an installed package are hidden from the checks
+def test_package_files_pass_strict(mypy_run: Run, cache: Path) -> None:
+    """The package itself (its stub, reference.py, __main__.py) is clean under
+    --strict; errors inside an installed package are hidden from the checks
     above."""
-    _, negative, _ = mypy_run
-    proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--show-error-codes",
-         "--cache-dir", str(negative.parent / ".mypy_cache"), "-p", "nprelu"],
-        capture_output=True, text=True, cwd=negative.parent, timeout=600)
+    proc = _mypy("-p", "nprelu", cache=cache)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "Success" in proc.stdout
+
+
+# --------------------------------------------------------------------------- run time
+
+
+def _needs(path: Path) -> list[str]:
+    """The nprelu ufuncs a reveal file calls that this build lacks."""
+    used = set(re.findall(r"nprelu\.(\w+)", path.read_text()))
+    return sorted(n for n in used if n.startswith(("relu", "leaky")) and not hasattr(_ufuncs, n))
+
+
+@pytest.mark.parametrize("path", REVEAL, ids=lambda p: p.name)
+def test_valid_calls_run(path: Path) -> None:
+    """Executed, every call in the file is valid; each ``*_raises`` function
+    (typed ``NoReturn``) raises ValueError."""
+    missing = _needs(path)
+    if missing:
+        pytest.skip(f"this build has no {', '.join(missing)}")
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        namespace: dict[str, Any] = runpy.run_path(str(path))
+    raising = {k: v for k, v in namespace.items() if k.endswith("_raises") and callable(v)}
+    assert raising, f"{path.name} types no method as NoReturn"
+    for name, fn in raising.items():
+        with pytest.raises(ValueError):
+            fn()

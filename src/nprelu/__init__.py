@@ -8,11 +8,16 @@
 
 from typing import TypedDict
 
+import numpy as np
+
 from . import reference
 from ._ufuncs import (
     ACTIVE_TARGET as _ACTIVE_TARGET,
     COMPILED_TARGETS as _COMPILED_TARGETS,
     SUPPORTED_TARGETS as _SUPPORTED_TARGETS,
+    leaky_relu,
+    leaky_relu_backward,
+    leaky_relu_grad,
     relu,
     relu_and_grad,
     relu_backward,
@@ -23,6 +28,9 @@ from ._version import __version__
 __all__ = [
     "__version__",
     "cpu_targets",
+    "leaky_relu",
+    "leaky_relu_backward",
+    "leaky_relu_grad",
     "reference",
     "relu",
     "relu_and_grad",
@@ -32,12 +40,53 @@ __all__ = [
 ]
 
 # Report the public home of the ufuncs (NumPy >= 2.2 lets ufuncs carry it).
-for _ufunc in (relu, relu_grad, relu_backward, relu_and_grad):
+for _ufunc in (relu, relu_grad, relu_backward, relu_and_grad, leaky_relu,
+               leaky_relu_grad, leaky_relu_backward):
     try:
         _ufunc.__module__ = __name__
     except (AttributeError, TypeError):  # pragma: no cover - older NumPy
         pass
 del _ufunc
+
+# NumPy writes a ufunc's call line with the inputs named x1, x2, ...; for
+# relu_backward(dy, x) that invites swapping the arguments, which gives wrong
+# results silently.  NumPy >= 2.2 lets __doc__ be replaced whole, so the
+# multi-input ufuncs get their real parameter names there; an older NumPy
+# refuses the assignment and keeps its own line.
+_PARAMETERS = {
+    relu_backward: ("dy", "x"),
+    leaky_relu: ("x", "negative_slope"),
+    leaky_relu_grad: ("x", "negative_slope"),
+    leaky_relu_backward: ("dy", "x", "negative_slope"),
+}
+
+
+def _name_parameters(ufunc: np.ufunc, names: tuple[str, ...]) -> None:
+    doc = ufunc.__doc__ or ""
+    generic = f"{ufunc.__name__}({', '.join(f'x{i}' for i in range(1, len(names) + 1))}, /"
+    if not doc.startswith(generic):  # not NumPy's usual line: leave it alone
+        return
+    named = f"{ufunc.__name__}({', '.join(names)}, /"
+    try:
+        ufunc.__doc__ = named + doc[len(generic):]
+    except (AttributeError, TypeError):  # NumPy < 2.2: read-only
+        pass
+
+
+for _ufunc, _names in _PARAMETERS.items():
+    _name_parameters(_ufunc, _names)
+del _ufunc, _names, _PARAMETERS, _name_parameters
+
+# Loops for ml_dtypes' types (bfloat16, float8, ...), when it is installed.
+try:
+    import ml_dtypes as _ml_dtypes
+except ImportError:
+    pass
+else:
+    from ._ufuncs import register_formats as _register_formats
+
+    _register_formats(_ml_dtypes)
+    del _ml_dtypes, _register_formats
 
 
 class CpuTargets(TypedDict):
@@ -80,3 +129,11 @@ def show_runtime() -> None:
     print(f"  compiled targets:  {', '.join(t['compiled'])}")
     print(f"  supported by CPU:  {', '.join(t['supported'])}")
     print(f"  active target:     {t['active']}")
+    from . import _ufuncs
+
+    llc = _ufuncs.LAST_LEVEL_CACHE
+    if not _ufuncs.STREAMING_STORES or _ufuncs.STREAM_THRESHOLD is None:
+        print("  streaming stores:  off")
+    else:
+        print(f"  streaming stores:  outputs >= {_ufuncs.STREAM_THRESHOLD:,} bytes "
+              f"(last-level cache {llc:,} bytes)")

@@ -12,6 +12,7 @@ import nprelu
 from nprelu import reference
 
 UFUNCS = ("relu", "relu_grad", "relu_backward", "relu_and_grad")
+LEAKY = ("leaky_relu", "leaky_relu_grad", "leaky_relu_backward")
 FLOATS = (np.float16, np.float32, np.float64, np.longdouble)
 INTS = (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32,
         np.int64, np.uint64)
@@ -81,6 +82,53 @@ def check(name: str, rng: np.random.Generator) -> bool:
     return ok
 
 
+def check_leaky(name: str, rng: np.random.Generator) -> bool:
+    """Bit-exact on every float dtype, for a Python float slope and a slope
+    array.  Products may raise what np.multiply raises, so flags are off."""
+    ours: Callable[..., object] = getattr(nprelu, name)
+    spec: Callable[..., object] = getattr(reference, name)
+    ok = True
+    with np.errstate(all="ignore"):
+        for dtype in FLOATS:
+            x = random_values(dtype, rng)
+            slopes = (0.01, random_values(dtype, rng)[: len(x)])
+            for a in slopes:
+                args = (x[::-1], x, a) if name == "leaky_relu_backward" else (x, a)
+                ok &= same(ours(*args), spec(*args))
+    return ok
+
+
+def check_formats(rng: np.random.Generator) -> list[tuple[str, bool]]:
+    """The ml_dtypes formats nprelu registered: every bit pattern."""
+    import ml_dtypes
+
+    rows = []
+    for fmt in nprelu_formats():
+        dtype = np.dtype(getattr(ml_dtypes, fmt))
+        width = {"float6": 6, "float4": 4, "int4": 4, "uint4": 4, "int2": 2,
+                 "uint2": 2}.get(fmt.split("_")[0], 8 * dtype.itemsize)
+        x = np.arange(2**width, dtype=f"u{dtype.itemsize}").view(dtype)
+        dy = rng.permutation(x)
+        ok = True
+        with np.errstate(all="raise"):
+            for name in UFUNCS:
+                args = (dy, x) if name == "relu_backward" else (x,)
+                got = getattr(nprelu, name)(*args)
+                want = getattr(reference, name)(*args)
+                if name == "relu_and_grad":
+                    ok &= all(same(g, w) for g, w in zip(got, want))
+                else:
+                    ok &= same(got, want)
+        rows.append((fmt, ok))
+    return rows
+
+
+def nprelu_formats() -> tuple[str, ...]:
+    from nprelu import _ufuncs
+
+    return _ufuncs._registered_formats or ()
+
+
 def best_time(f: Callable[[], object], repeat: int = 7, number: int = 20) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -104,7 +152,18 @@ def main() -> int:
     for name in UFUNCS:
         ok = check(name, rng)
         failed |= not ok
-        print(f"  {name:<15} {'PASS' if ok else 'FAIL'}")
+        print(f"  {name:<19} {'PASS' if ok else 'FAIL'}")
+    for name in LEAKY:
+        ok = check_leaky(name, rng)
+        failed |= not ok
+        print(f"  {name:<19} {'PASS' if ok else 'FAIL'}")
+    if nprelu_formats():
+        print("ml_dtypes formats (every bit pattern, the four relu ufuncs):")
+        for fmt, ok in check_formats(rng):
+            failed |= not ok
+            print(f"  {fmt:<19} {'PASS' if ok else 'FAIL'}")
+    else:
+        print("ml_dtypes formats: not checked (ml_dtypes is not installed)")
 
     n = 1_000_000
     x = np.random.default_rng(0).standard_normal(n).astype(np.float32)

@@ -3,6 +3,8 @@
 
 import os
 
+import numpy as np
+
 cimport numpy as cnp
 from numpy cimport (
     NPY_BYTE, NPY_UBYTE, NPY_SHORT, NPY_USHORT, NPY_INT, NPY_UINT, NPY_LONG,
@@ -23,11 +25,26 @@ cdef extern from "dispatch.h":
     enum:
         NPRELU_N_ALL_TYPES
         NPRELU_N_FLOAT_TYPES
+        NPRELU_N_FORMAT_WIDTHS
+        NPRELU_MAX_FORMATS
+    ctypedef struct nprelu_format:
+        const char *name
+        unsigned bits
+    const nprelu_format nprelu_formats[]
+    const int nprelu_n_formats
     ctypedef struct nprelu_kernels:
         nprelu_loop relu[NPRELU_N_ALL_TYPES]
         nprelu_loop relu_grad[NPRELU_N_ALL_TYPES]
         nprelu_loop relu_and_grad[NPRELU_N_ALL_TYPES]
         nprelu_loop relu_backward[NPRELU_N_FLOAT_TYPES]
+        nprelu_loop leaky_relu[NPRELU_N_FLOAT_TYPES]
+        nprelu_loop leaky_relu_grad[NPRELU_N_FLOAT_TYPES]
+        nprelu_loop leaky_relu_backward[NPRELU_N_FLOAT_TYPES]
+        nprelu_loop format_relu[NPRELU_N_FORMAT_WIDTHS]
+        nprelu_loop format_relu_grad[NPRELU_N_FORMAT_WIDTHS]
+        nprelu_loop format_relu_and_grad[NPRELU_N_FORMAT_WIDTHS]
+        nprelu_loop format_relu_backward[NPRELU_N_FORMAT_WIDTHS]
+        int streaming_stores
     ctypedef struct nprelu_target:
         const char *name
         const char *description
@@ -35,6 +52,11 @@ cdef extern from "dispatch.h":
     int nprelu_n_targets()
     const nprelu_target *nprelu_target_at(int index)
     int nprelu_target_supported(int index)
+
+cdef extern from "cacheinfo.h":
+    Py_ssize_t nprelu_stream_threshold
+    size_t nprelu_last_level_cache_bytes()
+    Py_ssize_t nprelu_threshold_for_cache(size_t llc_bytes)
 
 
 # ---------------------------------------------------------------------------
@@ -69,6 +91,56 @@ cdef const nprelu_kernels *kernels = nprelu_target_at(
     COMPILED_TARGETS.index(ACTIVE_TARGET)).kernels
 
 # ---------------------------------------------------------------------------
+# Streaming stores: from which output size (bytes, per loop call) the
+# contiguous loops write around the cache.  Derived from the last-level cache
+# size; NPRELU_STREAM_THRESHOLD=<bytes> overrides it (a testing aid).
+# ---------------------------------------------------------------------------
+
+STREAMING_STORES = bool(kernels.streaming_stores)
+LAST_LEVEL_CACHE = int(nprelu_last_level_cache_bytes())
+
+
+def stream_threshold(forced, llc_bytes):
+    """Bytes from which outputs are streamed, or None for never."""
+    forced = forced.strip()
+    if forced:
+        try:
+            value = int(forced)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise ImportError(
+                f"NPRELU_STREAM_THRESHOLD={forced!r}: expected a number of "
+                f"bytes (an integer >= 0)")
+        return value
+    value = nprelu_threshold_for_cache(llc_bytes)
+    return None if value == PY_SSIZE_T_MAX else value
+
+
+cdef extern from *:
+    Py_ssize_t PY_SSIZE_T_MAX
+
+STREAM_THRESHOLD = stream_threshold(
+    os.environ.get("NPRELU_STREAM_THRESHOLD", ""), LAST_LEVEL_CACHE)
+
+
+def set_stream_threshold(nbytes):
+    """Set the streaming threshold (bytes, or None for never); returns the
+    previous one.  For benchmarks and tests that compare both store kinds in
+    one process: not thread-safe against loops running at the same time."""
+    global STREAM_THRESHOLD, nprelu_stream_threshold
+    previous = STREAM_THRESHOLD
+    if nbytes is not None and nbytes < 0:
+        raise ValueError("the threshold is a number of bytes >= 0, or None")
+    nprelu_stream_threshold = (PY_SSIZE_T_MAX if nbytes is None
+                               else min(nbytes, PY_SSIZE_T_MAX))
+    STREAM_THRESHOLD = nbytes
+    return previous
+
+
+set_stream_threshold(STREAM_THRESHOLD)
+
+# ---------------------------------------------------------------------------
 # Type tables.  NumPy keeps pointers to these arrays (and to the docstrings)
 # without copying, so all are static.  Loop order follows kernels.h.
 # ---------------------------------------------------------------------------
@@ -83,6 +155,7 @@ cdef char[NPRELU_N_ALL_TYPES] ALL_TYPES = [
 cdef char[2 * NPRELU_N_ALL_TYPES] types_1_1
 cdef char[3 * NPRELU_N_ALL_TYPES] types_1_2
 cdef char[3 * NPRELU_N_FLOAT_TYPES] types_2_1
+cdef char[4 * NPRELU_N_FLOAT_TYPES] types_3_1
 cdef int i
 for i in range(NPRELU_N_ALL_TYPES):
     types_1_1[2 * i] = types_1_1[2 * i + 1] = ALL_TYPES[i]
@@ -90,18 +163,27 @@ for i in range(NPRELU_N_ALL_TYPES):
 for i in range(NPRELU_N_FLOAT_TYPES):
     types_2_1[3 * i] = types_2_1[3 * i + 1] = types_2_1[3 * i + 2] = (
         ALL_TYPES[NPRELU_N_ALL_TYPES - NPRELU_N_FLOAT_TYPES + i])
+    types_3_1[4 * i] = types_3_1[4 * i + 1] = types_3_1[4 * i + 2] = (
+        types_3_1[4 * i + 3]) = types_2_1[3 * i]
 
 cdef void *no_data[NPRELU_N_ALL_TYPES]  # zero-initialised: the loops take no data
 cdef PyUFuncGenericFunction[NPRELU_N_ALL_TYPES] relu_loops
 cdef PyUFuncGenericFunction[NPRELU_N_ALL_TYPES] relu_grad_loops
 cdef PyUFuncGenericFunction[NPRELU_N_ALL_TYPES] relu_and_grad_loops
 cdef PyUFuncGenericFunction[NPRELU_N_FLOAT_TYPES] relu_backward_loops
+cdef PyUFuncGenericFunction[NPRELU_N_FLOAT_TYPES] leaky_relu_loops
+cdef PyUFuncGenericFunction[NPRELU_N_FLOAT_TYPES] leaky_relu_grad_loops
+cdef PyUFuncGenericFunction[NPRELU_N_FLOAT_TYPES] leaky_relu_backward_loops
 for i in range(NPRELU_N_ALL_TYPES):
     relu_loops[i] = <PyUFuncGenericFunction>kernels.relu[i]
     relu_grad_loops[i] = <PyUFuncGenericFunction>kernels.relu_grad[i]
     relu_and_grad_loops[i] = <PyUFuncGenericFunction>kernels.relu_and_grad[i]
 for i in range(NPRELU_N_FLOAT_TYPES):
     relu_backward_loops[i] = <PyUFuncGenericFunction>kernels.relu_backward[i]
+    leaky_relu_loops[i] = <PyUFuncGenericFunction>kernels.leaky_relu[i]
+    leaky_relu_grad_loops[i] = <PyUFuncGenericFunction>kernels.leaky_relu_grad[i]
+    leaky_relu_backward_loops[i] = (
+        <PyUFuncGenericFunction>kernels.leaky_relu_backward[i])
 
 # ---------------------------------------------------------------------------
 # Docstrings (NumPy prepends the call signature itself).
@@ -138,9 +220,13 @@ numpy.maximum : elementwise maximum of two arrays.
 
 Notes
 -----
-The loops work on the bit pattern of floating-point values, so they never
-raise a floating-point exception (no "invalid value" warning for NaN) and
-float16 is handled without conversion.
+The loops work on the bit pattern of floating-point values, so for an
+operand already in the loop's dtype they raise no floating-point exception
+flag (no "invalid value" warning for any NaN, signalling ones included), and
+float16 is handled without conversion.  Casts that NumPy performs around the
+loop (``dtype=``, an ``out=`` of another dtype) raise what NumPy's casts
+raise: ``relu(x, out=out64)`` with a float32 signalling NaN in ``x`` warns
+"invalid value encountered in relu", although the cast raised the flag.
 
 Examples
 --------
@@ -183,7 +269,9 @@ relu_and_grad : relu and its derivative in one pass.
 Notes
 -----
 The derivative at 0 is taken as 0, as PyTorch and JAX do.  NaN compares
-quietly: no floating-point exception is raised for any input.
+quietly: no floating-point exception flag is raised for an operand already
+in the loop's dtype.  Casts that NumPy performs around the loop (``dtype=``,
+an ``out=`` of another dtype) raise what NumPy's casts raise.
 
 Examples
 --------
@@ -215,7 +303,10 @@ Returns
 dx : ndarray or scalar
     ``dy`` (same bits) where ``x > 0``, else ``+0``, even where ``dy`` is
     inf or NaN.  Floating-point only; the dtype is the promotion of ``dy``
-    and ``x`` (integers promote to float as in ``np.sqrt``).
+    and ``x`` (integers promote to float as in ``np.sqrt``, bool to
+    float16).  A Python float is cast to the other operand's dtype first
+    (NEP 50): ``relu_backward(dy32, 1e-50)`` compares ``float32(1e-50)``,
+    which is 0, so it is all zeros.
 
 See Also
 --------
@@ -226,6 +317,17 @@ Notes
 This is a select, not ``dy * relu_grad(x)``: a unit whose input was not
 positive passes back exactly 0, never ``0 * inf = nan``, as PyTorch's
 ``threshold_backward`` does.  It reads both inputs once and writes once.
+
+No floating-point exception flag is raised for operands already in the
+loop's dtype.  Mixed dtypes are cast by NumPy first, and the casts raise
+what NumPy's casts raise: a float32 signalling NaN beside a float64 array
+warns "invalid value encountered in cast" (or "in relu_backward" when a
+large operand is cast in chunks).
+
+Having two inputs, ``relu_backward`` also has NumPy's ``reduce``,
+``accumulate``, ``reduceat`` and ``outer``.  They fold
+``relu_backward(acc, x[i])``: ``relu_backward.reduce(x)`` is ``x[0]`` where
+every later element is positive, else +0, and an empty reduction raises.
 
 Examples
 --------
@@ -255,9 +357,9 @@ where : array_like, optional
 Returns
 -------
 y : ndarray or scalar
-    ``relu(x)``.
+    ``relu(x)``, same dtype as ``x`` (bool gives int8).
 g : ndarray or scalar
-    ``relu_grad(x)``.
+    ``relu_grad(x)``, same dtype as ``x`` (bool gives int8).
 
 See Also
 --------
@@ -266,7 +368,9 @@ relu, relu_grad : the two results separately.
 Notes
 -----
 Reading ``x`` once makes this faster than the two calls when memory
-bandwidth is the limit, as it is for large arrays.
+bandwidth is the limit, as it is for large arrays.  With one array for both
+outputs, ``out=(a, a)``, NumPy copies nothing and ``a`` ends up holding
+``relu_grad(x)``: each gradient is written after its value.
 
 Examples
 --------
@@ -277,6 +381,151 @@ Examples
 array([0., 0., 2.])
 >>> g
 array([0., 0., 1.])
+"""
+
+cdef const char *LEAKY_RELU_DOC = """\
+Leaky rectified linear unit, elementwise: ``x`` where ``x > 0``, else
+``x * negative_slope``.
+
+Parameters
+----------
+x : array_like
+    Input array (floating point; integers promote to float as in
+    ``np.sqrt``).
+negative_slope : array_like
+    The slope for ``x <= 0``.  A Python float keeps the dtype of ``x``; an
+    array broadcasts against ``x``, so one slope per channel gives PReLU.
+out : ndarray, None, or tuple of ndarray and None, optional
+    A location into which the result is stored.
+where : array_like, optional
+    Where False, ``out`` keeps its previous value.
+**kwargs
+    For other keyword-only arguments, see the
+    :ref:`ufunc docs <ufuncs.kwargs>`.
+
+Returns
+-------
+y : ndarray or scalar
+    ``x`` (same bits) where ``x > 0`` or ``x`` is NaN; elsewhere (zeros,
+    negative values, ``-inf``) the product ``x * negative_slope`` rounded as
+    ``np.multiply`` rounds it in the loop's dtype.
+
+See Also
+--------
+leaky_relu_grad : the derivative.
+leaky_relu_backward : the backward pass in one step.
+relu : the case ``negative_slope = 0`` (up to the sign of zero).
+
+Notes
+-----
+Only elements whose result is the product are multiplied, so an element
+``x > 0`` never raises a floating-point flag (no overflow from
+``3e38 * 10``, no invalid from ``0 * inf``); where the result is a product,
+the flags are those of ``np.multiply`` for that element.  float16 products
+are computed exactly in float32 and rounded once, as ``np.multiply`` does.
+
+Examples
+--------
+>>> import numpy as np
+>>> import nprelu
+>>> nprelu.leaky_relu(np.array([-2.0, 0.0, 3.0], dtype=np.float32), 0.1)
+array([-0.2,  0. ,  3. ], dtype=float32)
+
+PReLU, one slope per channel (the last axis), by broadcasting:
+
+>>> x = np.array([[-1.0, -1.0], [2.0, -4.0]])
+>>> nprelu.leaky_relu(x, np.array([0.1, 0.5]))
+array([[-0.1, -0.5],
+       [ 2. , -2. ]])
+"""
+
+cdef const char *LEAKY_RELU_GRAD_DOC = """\
+Derivative of the leaky ReLU, elementwise: 1 where ``x > 0``, else
+``negative_slope``.
+
+Parameters
+----------
+x : array_like
+    Input array (floating point).
+negative_slope : array_like
+    The slope for ``x <= 0``; broadcasts against ``x``.
+out : ndarray, None, or tuple of ndarray and None, optional
+    A location into which the result is stored.
+where : array_like, optional
+    Where False, ``out`` keeps its previous value.
+**kwargs
+    For other keyword-only arguments, see the
+    :ref:`ufunc docs <ufuncs.kwargs>`.
+
+Returns
+-------
+g : ndarray or scalar
+    1 where ``x > 0`` (including ``+inf``), else ``negative_slope`` (at
+    zero, at negative values and at NaN).
+
+See Also
+--------
+leaky_relu : the function itself.
+leaky_relu_backward : ``dy`` scaled by this derivative, in one step.
+
+Notes
+-----
+No arithmetic is done, so no floating-point flag is raised.
+
+Examples
+--------
+>>> import numpy as np
+>>> import nprelu
+>>> nprelu.leaky_relu_grad(np.array([-1.0, 0.0, 2.0, np.nan]), 0.01)
+array([0.01, 0.01, 1.  , 0.01])
+"""
+
+cdef const char *LEAKY_RELU_BACKWARD_DOC = """\
+Backpropagate through leaky_relu: ``dy`` where ``x > 0``, else
+``dy * negative_slope``.
+
+Parameters
+----------
+dy : array_like
+    Gradient of the loss with respect to ``leaky_relu(x, negative_slope)``.
+x : array_like
+    The input that was given to leaky_relu in the forward pass.
+negative_slope : array_like
+    The slope for ``x <= 0``; broadcasts (PReLU: one per channel).
+out : ndarray, None, or tuple of ndarray and None, optional
+    A location into which the result is stored.
+where : array_like, optional
+    Where False, ``out`` keeps its previous value.
+**kwargs
+    For other keyword-only arguments, see the
+    :ref:`ufunc docs <ufuncs.kwargs>`.
+
+Returns
+-------
+dx : ndarray or scalar
+    ``dy`` (same bits) where ``x > 0``; elsewhere (NaN ``x`` included)
+    ``dy * negative_slope`` as ``np.multiply`` rounds it.
+
+See Also
+--------
+leaky_relu_grad : the derivative alone.
+relu_backward : the same for relu.
+
+Notes
+-----
+One pass over the three operands; only the elements whose result is the
+product are multiplied.  The gradient with respect to a PReLU slope is
+``np.where(x > 0, 0, dy * x)`` summed over the broadcast axes.
+
+Examples
+--------
+>>> import numpy as np
+>>> import nprelu
+>>> x = np.array([[-1.0, 3.0], [2.0, -4.0]])
+>>> dy = np.ones_like(x)
+>>> nprelu.leaky_relu_backward(dy, x, np.array([0.1, 0.5]))
+array([[0.1, 1. ],
+       [1. , 0.5]])
 """
 
 # ---------------------------------------------------------------------------
@@ -296,3 +545,95 @@ relu_and_grad = PyUFunc_FromFuncAndData(
 relu_backward = PyUFunc_FromFuncAndData(
     relu_backward_loops, no_data, types_2_1, NPRELU_N_FLOAT_TYPES, 2, 1, PyUFunc_None,
     "relu_backward", RELU_BACKWARD_DOC, 0)
+leaky_relu = PyUFunc_FromFuncAndData(
+    leaky_relu_loops, no_data, types_2_1, NPRELU_N_FLOAT_TYPES, 2, 1,
+    PyUFunc_None, "leaky_relu", LEAKY_RELU_DOC, 0)
+leaky_relu_grad = PyUFunc_FromFuncAndData(
+    leaky_relu_grad_loops, no_data, types_2_1, NPRELU_N_FLOAT_TYPES, 2, 1,
+    PyUFunc_None, "leaky_relu_grad", LEAKY_RELU_GRAD_DOC, 0)
+leaky_relu_backward = PyUFunc_FromFuncAndData(
+    leaky_relu_backward_loops, no_data, types_3_1, NPRELU_N_FLOAT_TYPES, 3, 1,
+    PyUFunc_None, "leaky_relu_backward", LEAKY_RELU_BACKWARD_DOC, 0)
+
+# ---------------------------------------------------------------------------
+# ml_dtypes: loops for its formats (formats.c), added to the relu family
+# when the package is importable.  One loop per storage width, handed its
+# format's constants as the loop data; NumPy keeps the data pointer, so the
+# table is static, and so are the type arrays.
+# ---------------------------------------------------------------------------
+
+cdef int format_types[NPRELU_MAX_FORMATS][3]
+_registered_formats = None
+
+
+cdef add_loop(ufunc, int type_num, nprelu_loop loop, int *types, void *data):
+    cnp.PyUFunc_RegisterLoopForType(
+        ufunc, type_num, <PyUFuncGenericFunction>loop, types, data)
+
+
+def register_formats(ml_dtypes):
+    """Add the loops for every format of ``ml_dtypes`` in the table.
+
+    Runs once (at ``import nprelu``); returns the names registered.  A
+    format this version of ml_dtypes lacks is left out.
+    """
+    global _registered_formats
+    if _registered_formats is not None:
+        return _registered_formats
+    cdef int k, w, t
+    cdef void *data
+    names = []
+    for k in range(nprelu_n_formats):
+        name = nprelu_formats[k].name.decode()
+        scalar_type = getattr(ml_dtypes, name, None)
+        if scalar_type is None:
+            continue
+        t = np.dtype(scalar_type).num
+        format_types[k][0] = format_types[k][1] = format_types[k][2] = t
+        w = 0 if nprelu_formats[k].bits == 8 else 1
+        data = <void *>&nprelu_formats[k]
+        add_loop(relu, t, kernels.format_relu[w], format_types[k], data)
+        add_loop(relu_grad, t, kernels.format_relu_grad[w], format_types[k], data)
+        add_loop(relu_and_grad, t, kernels.format_relu_and_grad[w],
+                 format_types[k], data)
+        add_loop(relu_backward, t, kernels.format_relu_backward[w],
+                 format_types[k], data)
+        names.append(name)
+    _registered_formats = tuple(names)
+    return _registered_formats
+
+
+# ---------------------------------------------------------------------------
+# The x86 decision of dispatch.c, callable with made-up register values so the
+# tests can check it for CPUs and operating systems that are not at hand.
+# ---------------------------------------------------------------------------
+
+from libc.stdint cimport uint32_t, uint64_t
+
+cdef extern from "dispatch.h":
+    ctypedef struct nprelu_x86_cpu:
+        uint32_t max_leaf
+        uint32_t max_ext_leaf
+        uint32_t leaf1_ecx
+        uint32_t leaf7_ebx
+        uint32_t ext1_ecx
+        uint64_t xcr0
+        int os_avx512
+    int nprelu_x86_has_v3(const nprelu_x86_cpu *cpu)
+    int nprelu_x86_has_v4(const nprelu_x86_cpu *cpu)
+
+
+def _x86_levels(uint32_t max_leaf, uint32_t max_ext_leaf, uint32_t leaf1_ecx,
+                uint32_t leaf7_ebx, uint32_t ext1_ecx, uint64_t xcr0,
+                int os_avx512):
+    """``(x86-64-v3, x86-64-v4)`` as dispatch.c decides them from these
+    CPUID/XGETBV values (``os_avx512``: 1, 0, or -1 to trust XCR0)."""
+    cdef nprelu_x86_cpu c
+    c.max_leaf = max_leaf
+    c.max_ext_leaf = max_ext_leaf
+    c.leaf1_ecx = leaf1_ecx
+    c.leaf7_ebx = leaf7_ebx
+    c.ext1_ecx = ext1_ecx
+    c.xcr0 = xcr0
+    c.os_avx512 = os_avx512
+    return bool(nprelu_x86_has_v3(&c)), bool(nprelu_x86_has_v4(&c))

@@ -2,15 +2,74 @@
  * Runtime choice of the kernel table from CPUID, the way NumPy does it: the
  * baseline build runs anywhere; a wider target is used only when the CPU has
  * every instruction its -march level lets the compiler emit and the OS saves
- * the wider registers (XCR0).  meson.build defines NPRELU_HAVE_<TARGET> for
- * each kernel table it compiled.
+ * the wider registers.  meson.build defines NPRELU_HAVE_<TARGET> for each
+ * kernel table it compiled.
+ *
+ * The decision (nprelu_x86_has_v3/v4) is a pure function of the register
+ * values, compiled on every host so that the tests can feed it made-up CPUs:
+ * a capped virtual machine, a CPU without leaf 7, macOS's lazily enabled
+ * AVX-512 state.  Only the few lines that execute CPUID, XGETBV or sysctl
+ * depend on the compiler and the OS.
  */
 #include "dispatch.h"
 
 #include <stdint.h>
+#include <string.h>
+
+#define BIT(n) (1u << (n))
+#define HAS(reg, mask) (((reg) & (mask)) == (mask))
+
+/* CPUID.1:ECX: SSE3 SSSE3 FMA CX16 SSE4.1 SSE4.2 MOVBE POPCNT OSXSAVE AVX F16C */
+#define LEAF1_ECX_V3 (BIT(0) | BIT(9) | BIT(12) | BIT(13) | BIT(19) | BIT(20) | \
+                      BIT(22) | BIT(23) | BIT(27) | BIT(28) | BIT(29))
+#define LEAF1_ECX_OSXSAVE BIT(27)
+/* CPUID.(7,0):EBX: BMI1 AVX2 BMI2; AVX-512 F DQ CD BW VL */
+#define LEAF7_EBX_V3 (BIT(3) | BIT(5) | BIT(8))
+#define LEAF7_EBX_V4 (BIT(16) | BIT(17) | BIT(28) | BIT(30) | BIT(31))
+/* CPUID.80000001h:ECX: LAHF/SAHF in 64-bit mode, LZCNT */
+#define EXT1_ECX_V3 (BIT(0) | BIT(5))
+/* XCR0: SSE and AVX state; AVX-512 opmask, ZMM_Hi256 and Hi16_ZMM state */
+#define XCR0_YMM 0x6u
+#define XCR0_ZMM 0xE0u
+
+/* A leaf the CPU does not report reads as all features absent. */
+static uint32_t leaf1_ecx(const nprelu_x86_cpu *c)
+{
+    return c->max_leaf >= 1 ? c->leaf1_ecx : 0;
+}
+static uint32_t leaf7_ebx(const nprelu_x86_cpu *c)
+{
+    return c->max_leaf >= 7 ? c->leaf7_ebx : 0;
+}
+static uint32_t ext1_ecx(const nprelu_x86_cpu *c)
+{
+    return c->max_ext_leaf >= 0x80000001u ? c->ext1_ecx : 0;
+}
+/* XGETBV may be executed (and XCR0 trusted) only when the OS set OSXSAVE. */
+static uint64_t xcr0(const nprelu_x86_cpu *c)
+{
+    return HAS(leaf1_ecx(c), LEAF1_ECX_OSXSAVE) ? c->xcr0 : 0;
+}
+
+/* x86-64-v2 and v3: SSE3 SSSE3 SSE4.1 SSE4.2 POPCNT CX16 LAHF, AVX AVX2 FMA
+   F16C BMI1 BMI2 LZCNT MOVBE, and the OS saving XMM and YMM state. */
+int nprelu_x86_has_v3(const nprelu_x86_cpu *c)
+{
+    return HAS(leaf1_ecx(c), LEAF1_ECX_V3) && HAS(leaf7_ebx(c), LEAF7_EBX_V3) &&
+           HAS(ext1_ecx(c), EXT1_ECX_V3) && HAS(xcr0(c), XCR0_YMM);
+}
+
+/* x86-64-v4: v3 plus AVX-512 F, DQ, CD, BW, VL, and the OS saving the opmask
+   and ZMM state: by XCR0, or by the OS's own report where it enables that
+   state lazily. */
+int nprelu_x86_has_v4(const nprelu_x86_cpu *c)
+{
+    if (!nprelu_x86_has_v3(c) || !HAS(leaf7_ebx(c), LEAF7_EBX_V4)) return 0;
+    if (c->os_avx512 >= 0) return c->os_avx512 != 0;
+    return HAS(xcr0(c), XCR0_ZMM);
+}
 
 #if defined(NPRELU_HAVE_AVX2) || defined(NPRELU_HAVE_AVX512)
-#define NPRELU_X86_DISPATCH 1
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>
 #include <immintrin.h>
@@ -25,8 +84,6 @@ static uint64_t xgetbv0(void) { return _xgetbv(0); }
 #include <cpuid.h>
 static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-    r[0] = r[1] = r[2] = r[3] = 0;
-    if (leaf > __get_cpuid_max(leaf & 0x80000000u, 0)) return;
     __cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]);
 }
 static uint64_t xgetbv0(void)
@@ -37,37 +94,71 @@ static uint64_t xgetbv0(void)
 }
 #endif
 
-#define BIT(n) (1u << (n))
-#define HAS(reg, mask) (((reg) & (mask)) == (mask))
-
-/* x86-64-v2 and v3: SSE3 SSSE3 SSE4.1 SSE4.2 POPCNT CX16, AVX AVX2 FMA F16C
-   BMI1 BMI2 LZCNT MOVBE, and the OS saving XMM and YMM state. */
-static int cpu_has_x86_64_v3(void)
+#if defined(__APPLE__)
+#include <sys/sysctl.h>
+/*
+ * macOS gives a thread AVX-512 register state only on its first AVX-512
+ * instruction (the kernel traps it and then enables the state), so XCR0
+ * shows that state off in a process that has not used it yet.  The kernel
+ * publishes whether it supports AVX-512 as hw.optional.avx512f; a missing key
+ * (a kernel that predates AVX-512) means no.  Not runnable on the Linux CI:
+ * the decision it feeds is tested with os_avx512 = 0 and 1 there.
+ */
+static int os_avx512(void)
 {
-    uint32_t l1[4], l7[4], e1[4];
-    cpuid(1, 0, l1);
-    cpuid(7, 0, l7);
-    cpuid(0x80000001u, 0, e1);
-    const uint32_t ecx1 = BIT(0) | BIT(9) | BIT(12) | BIT(13) | BIT(19) |
-                          BIT(20) | BIT(22) | BIT(23) | BIT(27) | BIT(28) |
-                          BIT(29);
-    const uint32_t ebx7 = BIT(3) | BIT(5) | BIT(8);
-    const uint32_t ecx_ext = BIT(0) | BIT(5); /* LAHF, LZCNT */
-    if (!HAS(l1[2], ecx1) || !HAS(l7[1], ebx7) || !HAS(e1[2], ecx_ext))
-        return 0;
-    return (xgetbv0() & 0x6u) == 0x6u;
+    int on = 0;
+    size_t size = sizeof on;
+    if (sysctlbyname("hw.optional.avx512f", &on, &size, NULL, 0) != 0) return 0;
+    return on != 0;
+}
+#else
+static int os_avx512(void) { return -1; }
+#endif
+
+/*
+ * Read only the leaves the CPU reports (leaf 0 and 0x80000000 give the
+ * maximum), on every compiler: a leaf above the maximum returns the data of
+ * another leaf on Intel CPUs, and a hypervisor that caps the leaves while
+ * leaving stale leaf-7 bits could otherwise select AVX-512 on a guest that
+ * cannot run it.  GCC's __get_cpuid_max does the same check; MSVC's
+ * __cpuidex does none, so it is done here for both.
+ */
+static void read_x86(nprelu_x86_cpu *c)
+{
+    uint32_t r[4];
+    memset(c, 0, sizeof *c);
+    cpuid(0, 0, r);
+    c->max_leaf = r[0];
+    cpuid(0x80000000u, 0, r);
+    c->max_ext_leaf = r[0];
+    if (c->max_leaf >= 1) {
+        cpuid(1, 0, r);
+        c->leaf1_ecx = r[2];
+    }
+    if (c->max_leaf >= 7) {
+        cpuid(7, 0, r);
+        c->leaf7_ebx = r[1];
+    }
+    if (c->max_ext_leaf >= 0x80000001u) {
+        cpuid(0x80000001u, 0, r);
+        c->ext1_ecx = r[2];
+    }
+    if (HAS(c->leaf1_ecx, LEAF1_ECX_OSXSAVE)) c->xcr0 = xgetbv0();
+    c->os_avx512 = os_avx512();
 }
 
-/* x86-64-v4: v3 plus AVX-512 F, DQ, CD, BW, VL, and the OS saving the
-   opmask and ZMM state. */
+static int cpu_has_x86_64_v3(void)
+{
+    nprelu_x86_cpu c;
+    read_x86(&c);
+    return nprelu_x86_has_v3(&c);
+}
+
 static int cpu_has_x86_64_v4(void)
 {
-    uint32_t l7[4];
-    if (!cpu_has_x86_64_v3()) return 0;
-    cpuid(7, 0, l7);
-    const uint32_t ebx7 = BIT(16) | BIT(17) | BIT(28) | BIT(30) | BIT(31);
-    if (!HAS(l7[1], ebx7)) return 0;
-    return (xgetbv0() & 0xE6u) == 0xE6u;
+    nprelu_x86_cpu c;
+    read_x86(&c);
+    return nprelu_x86_has_v4(&c);
 }
 #endif
 

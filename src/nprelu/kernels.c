@@ -3,14 +3,17 @@
  * meson.build with -DNPRELU_TARGET=<name> and that target's -march flags;
  * the compiler vectorises the plain array loops below for each target.
  *
- * Floats are handled on their bit patterns with integer operations: no
- * floating-point instruction ever touches the data, so no FP exception flag
- * can be raised (not even by a signalling NaN) and NaN payloads, -0.0 and
- * float16 need no conversion.  Every kernel is a branch-free select, so the
- * strided loops do not mispredict on random signs.
+ * The relu family works on bit patterns with integer operations: no
+ * floating-point instruction touches the data, so no FP exception flag can
+ * be raised (not even by a signalling NaN), and NaN payloads, -0.0, float16
+ * and the ml_dtypes formats need no conversion.  The leaky family multiplies
+ * only where its result is the product (see LEAKY_KERNELS).  Every kernel is
+ * a branch-free select, so the strided loops do not mispredict on random
+ * signs.
  */
 #include "kernels.h"
 
+#include <fenv.h>
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -40,16 +43,51 @@
  *   relu drops x     <=>  SIGN <= u <= SIGN|INF (sign set, not NaN: -0 .. -inf)
  * Each test is one unsigned compare, turned into an all-ones/zero mask.
  */
+/*
+ * range_mask: all ones where w <= span (unsigned), else zero; span is below
+ * half the range of W bits.  It selects an operand (relu's x, backward's dy).
+ * With AVX-512, GCC turns `v & <compare mask>` into a zero-masking load of
+ * v (a second load of x for relu), which waits for the compare: it ran 1.4x
+ * slower than a copy in L2 and 1.3-1.5x slower with streaming stores.  The
+ * same mask from arithmetic keeps one plain load: w <= span iff w and
+ * span - w both have a clear sign bit.
+ */
+#if defined(__AVX512F__)
+#define RANGE_MASK(W)                                                          \
+    static inline uint##W##_t range_mask##W(uint##W##_t w, uint##W##_t span)   \
+    {                                                                          \
+        const uint##W##_t v = (uint##W##_t)~(w | (uint##W##_t)(span - w));     \
+        return (uint##W##_t)((int##W##_t)v >> (W - 1));                        \
+    }
+#else
+#define RANGE_MASK(W)                                                          \
+    static inline uint##W##_t range_mask##W(uint##W##_t w, uint##W##_t span)   \
+    {                                                                          \
+        return (uint##W##_t)((uint##W##_t)0 - (uint##W##_t)(w <= span));      \
+    }
+#endif
+RANGE_MASK(8)
+RANGE_MASK(16)
+RANGE_MASK(32)
+RANGE_MASK(64)
+
 #define IEEE_KERNELS(W, SIGN, INF, ONE)                                        \
     static inline uint##W##_t positive_mask##W(uint##W##_t u)                  \
     {                                                                          \
         return (uint##W##_t)((uint##W##_t)0 -                                  \
                              (uint##W##_t)((uint##W##_t)(u - 1u) < (INF)));    \
     }                                                                          \
+    static inline uint##W##_t nan_mask##W(uint##W##_t u)                       \
+    {                                                                          \
+        return (uint##W##_t)((uint##W##_t)0 -                                  \
+                             (uint##W##_t)((uint##W##_t)(u & ~(SIGN)) >     \
+                                           (INF)));                            \
+    }                                                                          \
     static inline uint##W##_t relu##W(uint##W##_t u)                           \
     {                                                                          \
-        uint##W##_t keep = (uint##W##_t)((uint##W##_t)(u - (SIGN)) > (INF));   \
-        return (uint##W##_t)(u & (uint##W##_t)((uint##W##_t)0 - keep));        \
+        /* drops -0 .. -inf: SIGN <= u <= SIGN + INF */                        \
+        return (uint##W##_t)(u & ~range_mask##W((uint##W##_t)(u - (SIGN)),     \
+                                                (INF)));                       \
     }                                                                          \
     static inline uint##W##_t grad##W(uint##W##_t u)                           \
     {                                                                          \
@@ -57,7 +95,8 @@
     }                                                                          \
     static inline uint##W##_t backward##W(uint##W##_t dy, uint##W##_t x)       \
     {                                                                          \
-        return (uint##W##_t)(dy & positive_mask##W(x));                        \
+        return (uint##W##_t)(dy & range_mask##W((uint##W##_t)(x - 1u),        \
+                                                 (INF) - 1u));                 \
     }
 
 IEEE_KERNELS(16, 0x8000u, 0x7C00u, 0x3C00u)
@@ -77,6 +116,12 @@ static inline uint64_t positive_mask64(uint64_t u)
     const uint32_t hi = (uint32_t)(u >> 32), lo = (uint32_t)u;
     const uint32_t t = hi + (uint32_t)(lo != 0); /* sign set: t-1 >= INF */
     return (uint64_t)0 - (uint64_t)((uint32_t)(t - 1u) < 0x7FF00000u);
+}
+static inline uint64_t nan_mask64(uint64_t u)
+{
+    const uint32_t hi = (uint32_t)(u >> 32), lo = (uint32_t)u;
+    const uint32_t t = (hi & 0x7FFFFFFFu) + (uint32_t)(lo != 0);
+    return (uint64_t)0 - (uint64_t)(t > 0x7FF00000u);
 }
 static inline uint64_t relu64(uint64_t u)
 {
@@ -100,11 +145,15 @@ IEEE_KERNELS(64, 0x8000000000000000u, 0x7FF0000000000000u,
 
 /* Integers: relu is x masked by (x > 0); the gradient is (x > 0) itself. */
 #define SIGNED_KERNELS(S, T)                                                   \
-    static inline T relu_##S(T x) { return (T)(x & (T)((T)0 - (T)(x > 0))); } \
-    static inline T grad_##S(T x) { return (T)(x > 0); }
+    static inline T relu_##S(T x, int c)                                       \
+    {                                                                          \
+        (void)c;                                                               \
+        return (T)(x & (T)((T)0 - (T)(x > 0)));                                \
+    }                                                                          \
+    static inline T grad_##S(T x, int c) { (void)c; return (T)(x > 0); }
 #define UNSIGNED_KERNELS(S, T)                                                 \
-    static inline T relu_##S(T x) { return x; }                                \
-    static inline T grad_##S(T x) { return (T)(x != 0); }
+    static inline T relu_##S(T x, int c) { (void)c; return x; }                \
+    static inline T grad_##S(T x, int c) { (void)c; return (T)(x != 0); }
 
 SIGNED_KERNELS(b, signed char)
 UNSIGNED_KERNELS(B, unsigned char)
@@ -117,38 +166,289 @@ UNSIGNED_KERNELS(L, unsigned long)
 SIGNED_KERNELS(q, long long)
 UNSIGNED_KERNELS(Q, unsigned long long)
 
-#define relu_e relu16
-#define grad_e grad16
-#define backward_e backward16
-#define relu_f relu32
-#define grad_f grad32
-#define backward_f backward32
-#define relu_d relu64
-#define grad_d grad64
-#define backward_d backward64
+/* The IEEE kernels need no loop context (the `c` of the templates below). */
+#define relu_e(u, c) relu16(u)
+#define grad_e(u, c) grad16(u)
+#define backward_e(dy, x, c) backward16(dy, x)
+#define relu_f(u, c) relu32(u)
+#define grad_f(u, c) grad32(u)
+#define backward_f(dy, x, c) backward32(dy, x)
+#define relu_d(u, c) relu64(u)
+#define grad_d(u, c) grad64(u)
+#define backward_d(dy, x, c) backward64(dy, x)
+#define NO_CONTEXT(data) 0
+
+/*
+ * The ml_dtypes formats (kernels.h, formats.c): the same three tests as the
+ * IEEE kernels, with the constants of the format read from the loop's data
+ * once per call.  The loop templates pass the constants by value, so they
+ * live in registers (a uint8_t output could otherwise alias them).
+ */
+#define FORMAT_KERNELS(W)                                                      \
+    typedef struct {                                                           \
+        uint##W##_t pos_max, drop_lo, drop_span, one;                          \
+    } format##W;                                                               \
+    static inline format##W load_format##W(const void *data)                   \
+    {                                                                          \
+        const nprelu_format *f = (const nprelu_format *)data;                  \
+        format##W c = {(uint##W##_t)f->pos_max, (uint##W##_t)f->drop_lo,       \
+                       (uint##W##_t)f->drop_span, (uint##W##_t)f->one};        \
+        return c;                                                              \
+    }                                                                          \
+    static inline uint##W##_t format_positive##W(uint##W##_t u, format##W c)   \
+    {                                                                          \
+        return (uint##W##_t)((uint##W##_t)0 -                                  \
+                             (uint##W##_t)((uint##W##_t)(u - 1u) <             \
+                                           c.pos_max));                        \
+    }                                                                          \
+    static inline uint##W##_t format_relu##W(uint##W##_t u, format##W c)       \
+    {                                                                          \
+        return (uint##W##_t)(u & ~range_mask##W((uint##W##_t)(u - c.drop_lo),  \
+                                                c.drop_span));                 \
+    }                                                                          \
+    static inline uint##W##_t format_grad##W(uint##W##_t u, format##W c)       \
+    {                                                                          \
+        return (uint##W##_t)(c.one & format_positive##W(u, c));                \
+    }                                                                          \
+    static inline uint##W##_t format_backward##W(uint##W##_t dy,               \
+                                                 uint##W##_t x, format##W c)   \
+    {                                                                          \
+        return (uint##W##_t)(dy & range_mask##W((uint##W##_t)(x - 1u),        \
+                                                 c.pos_max - 1u));             \
+    }
+
+FORMAT_KERNELS(8)
+FORMAT_KERNELS(16)
+
+/* ------------------------------------------------------------------------
+ * Leaky ReLU.  The negative branch is a product, and a product can raise
+ * flags, so only the lanes whose result is the product may multiply their
+ * own operands: every other lane multiplies +0 by 1 (exact, no flag) and its
+ * result is selected away.  Where the result is a product, it is the same
+ * IEEE multiply np.multiply performs, so it rounds and flags the same.
+ * ---------------------------------------------------------------------- */
+
+/* type puns that compile to nothing (or a register move) */
+#define PUN(NAME, TO, FROM)                                                    \
+    static inline TO NAME(FROM v)                                              \
+    {                                                                          \
+        TO r;                                                                  \
+        memcpy(&r, &v, sizeof r);                                              \
+        return r;                                                              \
+    }
+PUN(f32_of, float, uint32_t)
+PUN(bits_of_f32, uint32_t, float)
+PUN(f64_of, double, uint64_t)
+PUN(bits_of_f64, uint64_t, double)
+
+/* Flags that a loop found owed by its results (float16 rounding), raised
+   once at the end of the loop. */
+enum { OWE_OVERFLOW = 1, OWE_UNDERFLOW = 2 };
+static void raise_owed(unsigned owed)
+{
+    if (owed & OWE_OVERFLOW) feraiseexcept(FE_OVERFLOW | FE_INEXACT);
+    if (owed & OWE_UNDERFLOW) feraiseexcept(FE_UNDERFLOW | FE_INEXACT);
+}
+
+/* product of x and a on the lanes in `take`, +0 * 1 on the others */
+#define MASKED_PRODUCT(W, FT, x, a, take)                                      \
+    bits_of_##FT(FT##_of((x) & (take)) *                                       \
+                 FT##_of(((a) & (take)) | (ONE##W & ~(take))))
+
+#define ONE32 0x3F800000u
+#define ONE64 0x3FF0000000000000u
+#define SIGN32 0x80000000u
+#define SIGN64 0x8000000000000000u
+#define INF32 0x7F800000u
+#define INF64 0x7FF0000000000000u
+
+#define LEAKY_KERNELS(W, FT)                                                   \
+    static inline uint##W##_t leaky##W(uint##W##_t x, uint##W##_t a,          \
+                                       unsigned *owed)                         \
+    {                                                                          \
+        (void)owed;                                                            \
+        const uint##W##_t take =                                               \
+            (uint##W##_t)~(positive_mask##W(x) | nan_mask##W(x));             \
+        const uint##W##_t p = MASKED_PRODUCT(W, FT, x, a, take);               \
+        return (uint##W##_t)((p & take) | (x & ~take));                        \
+    }                                                                          \
+    static inline uint##W##_t leaky_grad##W(uint##W##_t x, uint##W##_t a,     \
+                                            unsigned *owed)                    \
+    {                                                                          \
+        (void)owed;                                                            \
+        const uint##W##_t pos = positive_mask##W(x);                           \
+        return (uint##W##_t)((ONE##W & pos) | (a & ~pos));                     \
+    }                                                                          \
+    static inline uint##W##_t leaky_backward##W(                               \
+        uint##W##_t dy, uint##W##_t x, uint##W##_t a, unsigned *owed)          \
+    {                                                                          \
+        (void)owed;                                                            \
+        const uint##W##_t pos = positive_mask##W(x);                           \
+        const uint##W##_t take = (uint##W##_t)~pos;                            \
+        const uint##W##_t p = MASKED_PRODUCT(W, FT, dy, a, take);              \
+        return (uint##W##_t)((p & take) | (dy & pos));                         \
+    }
+
+LEAKY_KERNELS(32, f32)
+LEAKY_KERNELS(64, f64)
+
+/*
+ * The same for the vectorised contiguous loops.  With AVX-512 and GCC, a
+ * conditional product compiles to a masked multiply, whose masked-off lanes
+ * raise nothing (GCC's default -ftrapping-math keeps it from speculating the
+ * product), in half the instructions of the masked operands.  Scalar code
+ * would branch on the condition, so strided loops keep the kernels above;
+ * other compilers may speculate the product, so they keep them too.
+ */
+#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
+#define LEAKY_VEC_KERNELS(W, FT)                                               \
+    static inline uint##W##_t leaky_vec##W(uint##W##_t x, uint##W##_t a,      \
+                                           unsigned *owed)                     \
+    {                                                                          \
+        (void)owed;                                                            \
+        /* x <= 0, not NaN: -0 .. -inf, or +0 */                               \
+        const int take = ((uint##W##_t)(x - SIGN##W) <= INF##W) | (x == 0);    \
+        return take ? bits_of_##FT(FT##_of(x) * FT##_of(a)) : x;               \
+    }                                                                          \
+    static inline uint##W##_t leaky_backward_vec##W(                           \
+        uint##W##_t dy, uint##W##_t x, uint##W##_t a, unsigned *owed)          \
+    {                                                                          \
+        (void)owed;                                                            \
+        return positive_mask##W(x) ? dy : bits_of_##FT(FT##_of(dy) *           \
+                                                       FT##_of(a));            \
+    }
+LEAKY_VEC_KERNELS(32, f32)
+LEAKY_VEC_KERNELS(64, f64)
+#else
+#define leaky_vec32 leaky32
+#define leaky_backward_vec32 leaky_backward32
+#define leaky_vec64 leaky64
+#define leaky_backward_vec64 leaky_backward64
+#endif
+
+/*
+ * float16: np.multiply converts both operands to float32, multiplies (the
+ * product of two 11-bit significands is exact in float32) and rounds the
+ * product to float16 once, raising overflow and underflow in that rounding
+ * (NumPy's npy_float_to_half).  The same, on the bits.
+ */
+static inline uint32_t f32_bits_of_f16(uint16_t h)
+{
+    const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    const uint32_t mag = (uint32_t)(h & 0x7FFFu);
+    const uint32_t e = mag & 0x7C00u;
+    /* normal: rebias the exponent; inf/NaN: exponent all ones, payload kept;
+       subnormal: m * 2^-24, exact as float32 arithmetic on a normal number */
+    const uint32_t normal = (mag << 13) + 0x38000000u;
+    const uint32_t special = (mag << 13) | 0x7F800000u;
+    const uint32_t sub = bits_of_f32((float)mag * 5.9604644775390625e-8f);
+    const uint32_t is_special = (uint32_t)0 - (uint32_t)(e == 0x7C00u);
+    const uint32_t is_sub = (uint32_t)0 - (uint32_t)(e == 0);
+    return sign | (special & is_special) | (sub & is_sub) |
+           (normal & ~(is_special | is_sub));
+}
+
+static inline uint16_t f16_of_f32_bits(uint32_t f, unsigned *owed)
+{
+    const uint32_t sign = (f >> 16) & 0x8000u;
+    const uint32_t a = f & 0x7FFFFFFFu;
+    /* finite normal range: drop 13 bits, round half to even; a carry into
+       the exponent is correct, up to 0x7C00 (inf) and past it (clamped) */
+    uint32_t normal = (a + 0x0FFFu + ((a >> 13) & 1u) - 0x38000000u) >> 13;
+    normal = normal > 0x7C00u ? 0x7C00u : normal;
+    /* below 2^-14: let float32 addition round to a multiple of 2^-24 */
+    const uint32_t sub = bits_of_f32(f32_of(a) + 0.5f) - 0x3F000000u;
+    const uint32_t payload = (a & 0x007FFFFFu) >> 13; /* kept, never 0 */
+    const uint32_t nan = 0x7C00u | payload | (uint32_t)(payload == 0);
+    const uint32_t is_nan = (uint32_t)0 - (uint32_t)(a > 0x7F800000u);
+    const uint32_t is_inf = (uint32_t)0 - (uint32_t)(a == 0x7F800000u);
+    const uint32_t is_sub = (uint32_t)0 - (uint32_t)(a < 0x38800000u);
+    const uint32_t mag = (nan & is_nan) | (0x7C00u & is_inf) | (sub & is_sub) |
+                         (normal & ~(is_nan | is_inf | is_sub));
+    /* finite became inf: overflow; nonzero below the normal range and not
+       exactly representable: underflow */
+    *owed |= (unsigned)((a < 0x7F800000u) & (mag == 0x7C00u)) * OWE_OVERFLOW;
+    *owed |= (unsigned)((a != 0) & (a < 0x38800000u) &
+                        ((f32_bits_of_f16((uint16_t)mag) != a))) *
+             OWE_UNDERFLOW;
+    return (uint16_t)(sign | mag);
+}
+
+static inline uint16_t leaky16(uint16_t x, uint16_t a, unsigned *owed)
+{
+    const uint16_t take = (uint16_t)~(positive_mask16(x) | nan_mask16(x));
+    const uint32_t t32 = (uint32_t)0 - (uint32_t)(take & 1u);
+    const uint32_t p = MASKED_PRODUCT(32, f32, f32_bits_of_f16(x),
+                                      f32_bits_of_f16(a), t32);
+    const uint16_t h = f16_of_f32_bits(p & t32, owed);
+    return (uint16_t)((h & take) | (x & ~take));
+}
+static inline uint16_t leaky_grad16(uint16_t x, uint16_t a, unsigned *owed)
+{
+    (void)owed;
+    const uint16_t pos = positive_mask16(x);
+    return (uint16_t)((0x3C00u & pos) | (a & ~pos));
+}
+static inline uint16_t leaky_backward16(uint16_t dy, uint16_t x, uint16_t a,
+                                        unsigned *owed)
+{
+    const uint16_t pos = positive_mask16(x);
+    const uint32_t t32 = (uint32_t)0 - (uint32_t)(~pos & 1u);
+    const uint32_t p = MASKED_PRODUCT(32, f32, f32_bits_of_f16(dy),
+                                      f32_bits_of_f16(a), t32);
+    const uint16_t h = f16_of_f32_bits(p & t32, owed);
+    return (uint16_t)((h & ~pos) | (dy & pos));
+}
+
+/* per type: the strided kernel, then the one for contiguous loops */
+#define leaky_e leaky16
+#define leaky_vec_e leaky16
+#define leaky_grad_e leaky_grad16
+#define leaky_backward_e leaky_backward16
+#define leaky_backward_vec_e leaky_backward16
+#define leaky_f leaky32
+#define leaky_vec_f leaky_vec32
+#define leaky_grad_f leaky_grad32
+#define leaky_backward_f leaky_backward32
+#define leaky_backward_vec_f leaky_backward_vec32
+#define leaky_d leaky64
+#define leaky_vec_d leaky_vec64
+#define leaky_grad_d leaky_grad64
+#define leaky_backward_d leaky_backward64
+#define leaky_backward_vec_d leaky_backward_vec64
 
 /*
  * long double, classified by its bits for the same reason as above, with &
  * rather than && so that no test becomes a branch.  Its format depends on the
- * platform: x87 80-bit extended, IEEE quad, or plain double; anything else
- * falls back to C99's quiet comparison macros.
+ * platform: x87 80-bit extended, IEEE quad, IBM double-double, or plain
+ * double.  ld_positive: x > 0; ld_nan: x is NaN (to the hardware).
  */
-#if LDBL_MANT_DIG == DBL_MANT_DIG
+#if LDBL_MANT_DIG == DBL_MANT_DIG || LDBL_MANT_DIG == 106
+/* plain double, or IBM double-double, whose sign and class are those of the
+   high double, stored first */
+static inline uint64_t ld_high(const char *p)
+{
+    uint64_t u;
+    memcpy(&u, p, 8);
+    return u;
+}
 static inline int ld_positive(const char *p)
 {
-    uint64_t u;
-    memcpy(&u, p, 8);
-    return (uint64_t)(u - 1u) < 0x7FF0000000000000u;
+    return (uint64_t)(ld_high(p) - 1u) < 0x7FF0000000000000u;
 }
-static inline int ld_drops(const char *p)
+static inline int ld_nan(const char *p)
 {
-    uint64_t u;
-    memcpy(&u, p, 8);
-    return (uint64_t)(u - 0x8000000000000000u) <= 0x7FF0000000000000u;
+    return (ld_high(p) & 0x7FFFFFFFFFFFFFFFu) > 0x7FF0000000000000u;
 }
 #elif LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__) ||    \
                               defined(_M_X64) || defined(_M_IX86))
-/* x87: 64-bit significand with explicit integer bit, then sign+exponent. */
+/*
+ * x87: 64-bit significand with an explicit integer bit, then sign+exponent.
+ * Encodings the 8087 allowed but the 387 and later reject (unnormals and
+ * pseudo-infinities/NaNs: exponent not zero, integer bit clear) are invalid
+ * operands, which the hardware treats as NaN (x > 0 is false, isnan true):
+ * so do we.  Pseudo-denormals (exponent zero, integer bit set) are numbers.
+ */
 static inline void ld_split(const char *p, uint64_t *mant, unsigned *se)
 {
     uint16_t s;
@@ -156,78 +456,103 @@ static inline void ld_split(const char *p, uint64_t *mant, unsigned *se)
     memcpy(&s, p + 8, 2);
     *se = s;
 }
-static inline int ld_nan(uint64_t mant, unsigned se)
+static inline int ld_nan_bits(uint64_t mant, unsigned se)
 {
-    return ((se & 0x7FFFu) == 0x7FFFu) & ((uint64_t)(mant << 1) != 0);
+    const unsigned e = se & 0x7FFFu;
+    return ((e == 0x7FFFu) & ((uint64_t)(mant << 1) != 0)) |
+           ((e != 0) & !(mant >> 63));
+}
+static inline int ld_nan(const char *p)
+{
+    uint64_t m;
+    unsigned se;
+    ld_split(p, &m, &se);
+    return ld_nan_bits(m, se);
 }
 static inline int ld_positive(const char *p)
 {
     uint64_t m;
     unsigned se;
     ld_split(p, &m, &se);
-    return !(se & 0x8000u) & !ld_nan(m, se) & (((se & 0x7FFFu) | m) != 0);
+    return !(se & 0x8000u) & !ld_nan_bits(m, se) & (((se & 0x7FFFu) | m) != 0);
 }
-static inline int ld_drops(const char *p)
+#elif LDBL_MANT_DIG == 113 && defined(__BYTE_ORDER__)
+/* IEEE binary128: sign, exponent and the top 48 fraction bits in the high
+   64-bit half, which is stored last on little-endian machines, first on
+   big-endian ones (s390x). */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+enum { LD_LO = 0, LD_HI = 8 };
+#else
+enum { LD_LO = 8, LD_HI = 0 };
+#endif
+static inline void ld_split(const char *p, uint64_t *lo, uint64_t *hi)
 {
-    uint64_t m;
-    unsigned se;
-    ld_split(p, &m, &se);
-    return (int)(se >> 15) & !ld_nan(m, se);
+    memcpy(lo, p + LD_LO, 8);
+    memcpy(hi, p + LD_HI, 8);
 }
-#elif LDBL_MANT_DIG == 113 && defined(__BYTE_ORDER__) &&                     \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-/* IEEE binary128: low 64 bits of the fraction, then sign, exponent, rest. */
-static inline int ld_nan(uint64_t lo, uint64_t hi)
+static inline int ld_nan(const char *p)
 {
+    uint64_t lo, hi;
+    ld_split(p, &lo, &hi);
     return (((hi >> 48) & 0x7FFFu) == 0x7FFFu) & (((hi << 16) | lo) != 0);
 }
 static inline int ld_positive(const char *p)
 {
     uint64_t lo, hi;
-    memcpy(&lo, p, 8);
-    memcpy(&hi, p + 8, 8);
-    return !(hi >> 63) & !ld_nan(lo, hi) & (((hi << 1) | lo) != 0);
-}
-static inline int ld_drops(const char *p)
-{
-    uint64_t lo, hi;
-    memcpy(&lo, p, 8);
-    memcpy(&hi, p + 8, 8);
-    return (int)(hi >> 63) & !ld_nan(lo, hi);
+    ld_split(p, &lo, &hi);
+    return !(hi >> 63) & !ld_nan(p) & (((hi << 1) | lo) != 0);
 }
 #else
+/* An unknown format: C99's comparison macros are quiet for quiet NaNs (a
+   signalling NaN may still raise FE_INVALID here).  No platform NumPy
+   supports takes this branch. */
 static inline int ld_positive(const char *p)
 {
     long double x;
     memcpy(&x, p, sizeof x);
     return isgreater(x, 0.0L);
 }
-static inline int ld_drops(const char *p)
+static inline int ld_nan(const char *p)
 {
     long double x;
     memcpy(&x, p, sizeof x);
-    return signbit(x) && !isnan(x);
+    return isunordered(x, x);
 }
 #endif
+/* relu drops x: x <= 0 (-0 included), not NaN */
+static inline int ld_drops(const char *p)
+{
+    return !ld_positive(p) & !ld_nan(p);
+}
 
 /*
- * Every long double result is a masked copy: the input (or dy, or 1.0L)
- * where the mask is all ones, else all-zero bits, which is +0 in every
- * format.  Done a 32-bit word at a time, so it is branch-free and the source
- * may be the destination.
+ * Every long double result is a masked copy or a blend, a 32-bit word at a
+ * time: branch-free, and the source may be the destination.  All-zero bits
+ * are +0 in every format.
  */
 _Static_assert(sizeof(long double) % 4 == 0, "long double is whole words");
 enum { LD_WORDS = sizeof(long double) / 4 };
 static const long double ld_one = 1.0L;
 
+/* out = mask ? a : b, for mask all ones or zero */
+static inline void ld_blend(char *out, const void *a, const void *b,
+                            uint32_t mask)
+{
+    uint32_t wa[LD_WORDS], wb[LD_WORDS];
+    memcpy(wa, a, sizeof wa);
+    memcpy(wb, b, sizeof wb);
+    for (int k = 0; k < LD_WORDS; k++) wa[k] = (wa[k] & mask) | (wb[k] & ~mask);
+    memcpy(out, wa, sizeof wa);
+}
+static const long double ld_zero = 0.0L;
 static inline void ld_select(char *out, const void *src, uint32_t mask)
 {
-    uint32_t w[LD_WORDS];
-    memcpy(w, src, sizeof w);
-    for (int k = 0; k < LD_WORDS; k++) w[k] &= mask;
-    memcpy(out, w, sizeof w);
+    ld_blend(out, src, &ld_zero, mask);
 }
-static inline uint32_t ld_mask(int keep) { return (uint32_t)0 - (uint32_t)keep; }
+static inline uint32_t ld_mask(int keep)
+{
+    return (uint32_t)0 - (uint32_t)keep;
+}
 
 static inline void relu_g(const char *in, char *out)
 {
@@ -237,6 +562,121 @@ static inline void grad_g(const char *in, char *out)
 {
     ld_select(out, &ld_one, ld_mask(ld_positive(in)));
 }
+/* out = take ? v * a : keep, multiplying +0 by 1 where not take */
+static inline void ld_masked_product(char *out, const char *v, const char *a,
+                                     const char *keep, int take)
+{
+    long double vs, as;
+    const uint32_t m = ld_mask(take);
+    ld_select((char *)&vs, v, m);
+    ld_blend((char *)&as, a, &ld_one, m);
+    const long double p = vs * as;
+    ld_blend(out, &p, keep, m);
+}
+static inline void leaky_g(const char *x, const char *a, char *out)
+{
+    ld_masked_product(out, x, a, x, !ld_positive(x) & !ld_nan(x));
+}
+static inline void leaky_grad_g(const char *x, const char *a, char *out)
+{
+    ld_blend(out, &ld_one, a, ld_mask(ld_positive(x)));
+}
+static inline void leaky_backward_g(const char *dy, const char *x,
+                                    const char *a, char *out)
+{
+    ld_masked_product(out, dy, a, dy, !ld_positive(x));
+}
+
+/* ------------------------------------------------------------------------
+ * Streaming (non-temporal) stores for large outputs.  A plain store first
+ * reads the line it writes; for an output that will not stay in cache that
+ * read is wasted traffic.  A large contiguous output is therefore computed a
+ * block at a time into a buffer that stays in L1 and copied out with
+ * streaming stores, then fenced (streaming stores are weakly ordered).
+ * ---------------------------------------------------------------------- */
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define STREAMING_STORES 1
+#if defined(__AVX512F__)
+enum { STREAM_VEC = 64 };
+static inline void stream_vec(char *dst, const char *src)
+{
+    _mm512_stream_si512((void *)dst, _mm512_loadu_si512((const void *)src));
+}
+#elif defined(__AVX__)
+enum { STREAM_VEC = 32 };
+static inline void stream_vec(char *dst, const char *src)
+{
+    _mm256_stream_si256((__m256i *)dst,
+                        _mm256_loadu_si256((const __m256i *)src));
+}
+#else
+enum { STREAM_VEC = 16 };
+static inline void stream_vec(char *dst, const char *src)
+{
+    _mm_stream_si128((__m128i *)dst, _mm_loadu_si128((const __m128i *)src));
+}
+#endif
+/* dst <- src; the aligned middle with streaming stores, the edges plainly */
+static void stream_copy(char *dst, const char *src, size_t n)
+{
+    size_t head = (STREAM_VEC - (uintptr_t)dst % STREAM_VEC) % STREAM_VEC;
+    if (head > n) head = n;
+    memcpy(dst, src, head);
+    dst += head, src += head, n -= head;
+    for (; n >= STREAM_VEC; n -= STREAM_VEC) {
+        stream_vec(dst, src);
+        dst += STREAM_VEC, src += STREAM_VEC;
+    }
+    memcpy(dst, src, n);
+}
+static inline void stream_fence(void) { _mm_sfence(); }
+static inline int streams(ptrdiff_t n, size_t size)
+{
+    return n >= nprelu_stream_threshold / (ptrdiff_t)size;
+}
+#else
+/* Elsewhere plain stores: no measurement has shown a gain there yet. */
+#define STREAMING_STORES 0
+enum { STREAM_VEC = 64 };
+static inline void stream_copy(char *dst, const char *src, size_t n)
+{
+    memcpy(dst, src, n);
+}
+static inline void stream_fence(void) {}
+static inline int streams(ptrdiff_t n, size_t size)
+{
+    (void)n, (void)size;
+    return 0;
+}
+#endif
+
+/* Bytes per block: a buffer that, with the inputs' lines, stays in L1. */
+enum { STREAM_BLOCK = 4096 };
+/*
+ * Blocks of at most STREAM_BLOCK bytes; the first one ends where the output
+ * reaches a multiple of STREAM_VEC (if whole items can get it there), so
+ * that no cache line is shared by two blocks' partial writes.
+ */
+static inline ptrdiff_t first_block(const void *out, ptrdiff_t n, size_t size)
+{
+    const size_t skew = (size_t)((uintptr_t)out % STREAM_VEC);
+    const size_t bytes = skew && (STREAM_VEC - skew) % size == 0
+                             ? STREAM_BLOCK - skew
+                             : STREAM_BLOCK;
+    const ptrdiff_t block = (ptrdiff_t)(bytes / size);
+    return n < block ? n : block;
+}
+static inline ptrdiff_t next_block(ptrdiff_t n, ptrdiff_t i0, size_t size)
+{
+    const ptrdiff_t block = (ptrdiff_t)(STREAM_BLOCK / size);
+    return n - i0 < block ? n - i0 : block;
+}
+/* for each block [i0, i0 + b) of the n items of type T at out */
+#define BLOCK_LOOP(T, out, n)                                                  \
+    for (ptrdiff_t i0 = 0, b = first_block(out, n, sizeof(T)); i0 < (n);      \
+         i0 += b, b = next_block(n, i0, sizeof(T)))
 
 /* ------------------------------------------------------------------------
  * Loop templates, in the manner of NumPy's fast_loop_macros.h: one element
@@ -244,6 +684,8 @@ static inline void grad_g(const char *in, char *out)
  * restrict), a contiguous in-place branch, and a strided branch, so that the
  * compiler specialises and vectorises each.  Any other overlap of input
  * and output takes the strided branch, which is correct for every layout.
+ * Each template takes the element kernel K, a context type C and how to load
+ * it from the loop's data (the format constants; nothing for IEEE types).
  * ---------------------------------------------------------------------- */
 
 #define LOOP_ARGS char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, \
@@ -267,88 +709,124 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
     return a_hi + size <= b_lo || b_hi + size <= a_lo;
 }
 
+#if defined(_MSC_VER) && !defined(__clang__)
+#define ALIGNED64 __declspec(align(64))
+#else
+#define ALIGNED64 __attribute__((aligned(64)))
+#endif
+
 /* out = K(in) */
-#define UNARY_LOOP(NAME, T, K)                                                 \
+#define UNARY_LOOP(NAME, T, K, C, LOAD)                                        \
     static void NAME##_contig(const T *RESTRICT in, T *RESTRICT out,           \
-                              ptrdiff_t n)                                     \
+                              ptrdiff_t n, C c)                                \
     {                                                                          \
-        for (ptrdiff_t i = 0; i < n; i++) out[i] = K(in[i]);                   \
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = K(in[i], c);                \
     }                                                                          \
-    static void NAME##_inplace(T *RESTRICT io, ptrdiff_t n)                    \
+    static void NAME##_stream(const T *in, T *out, ptrdiff_t n, C c)           \
     {                                                                          \
-        for (ptrdiff_t i = 0; i < n; i++) io[i] = K(io[i]);                    \
+        ALIGNED64 T buf[STREAM_BLOCK / sizeof(T)];                             \
+        BLOCK_LOOP(T, out, n) {                                                \
+            NAME##_contig(in + i0, buf, b, c);                                 \
+            stream_copy((char *)(out + i0), (const char *)buf, b * sizeof(T)); \
+        }                                                                      \
+        stream_fence();                                                        \
+    }                                                                          \
+    static void NAME##_inplace(T *RESTRICT io, ptrdiff_t n, C c)               \
+    {                                                                          \
+        for (ptrdiff_t i = 0; i < n; i++) io[i] = K(io[i], c);                 \
     }                                                                          \
     /* s == 2 (x[::2]) is spelled out: a constant stride vectorises with    \
        shuffles, a variable one only with gathers */                           \
     static void NAME##_gather(const T *RESTRICT in, ptrdiff_t s,               \
-                              T *RESTRICT out, ptrdiff_t n)                    \
+                              T *RESTRICT out, ptrdiff_t n, C c)               \
     {                                                                          \
         if (s == 2)                                                            \
-            for (ptrdiff_t i = 0; i < n; i++) out[i] = K(in[2 * i]);           \
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = K(in[2 * i], c);        \
         else                                                                   \
-            for (ptrdiff_t i = 0; i < n; i++) out[i] = K(in[i * s]);           \
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = K(in[i * s], c);        \
     }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
     {                                                                          \
         char *ip = args[0], *op = args[1];                                     \
         const ptrdiff_t n = dims[0], is = steps[0], os = steps[1];             \
+        const C c = LOAD(data);                                                \
         (void)data;                                                            \
         if (is == sizeof(T) && os == sizeof(T) && ip == op) {                  \
-            NAME##_inplace((T *)op, n);                                        \
+            NAME##_inplace((T *)op, n, c);                                     \
             return;                                                            \
         }                                                                      \
         if (os == sizeof(T) && is % (ptrdiff_t)sizeof(T) == 0 &&               \
             disjoint(ip, is, op, os, n, sizeof(T))) {                          \
-            if (is == sizeof(T)) NAME##_contig((const T *)ip, (T *)op, n);     \
-            else NAME##_gather((const T *)ip, is / (ptrdiff_t)sizeof(T),       \
-                               (T *)op, n);                                    \
+            if (is != sizeof(T))                                               \
+                NAME##_gather((const T *)ip, is / (ptrdiff_t)sizeof(T),        \
+                              (T *)op, n, c);                                  \
+            else if (streams(n, sizeof(T)))                                    \
+                NAME##_stream((const T *)ip, (T *)op, n, c);                   \
+            else                                                               \
+                NAME##_contig((const T *)ip, (T *)op, n, c);                   \
             return;                                                            \
         }                                                                      \
         for (ptrdiff_t i = 0; i < n; i++, ip += is, op += os)                  \
-            *(T *)op = K(*(const T *)ip);                                      \
+            *(T *)op = K(*(const T *)ip, c);                                   \
     }
 
 /* (out1, out2) = (K1(in), K2(in)), reading in once */
-#define UNARY2_LOOP(NAME, T, K1, K2)                                           \
+#define UNARY2_LOOP(NAME, T, K1, K2, C, LOAD)                                  \
     static void NAME##_contig(const T *RESTRICT in, T *RESTRICT o1,            \
-                              T *RESTRICT o2, ptrdiff_t n)                     \
+                              T *RESTRICT o2, ptrdiff_t n, C c)                \
     {                                                                          \
         for (ptrdiff_t i = 0; i < n; i++) {                                    \
             const T v = in[i];                                                 \
-            o1[i] = K1(v);                                                     \
-            o2[i] = K2(v);                                                     \
+            o1[i] = K1(v, c);                                                  \
+            o2[i] = K2(v, c);                                                  \
         }                                                                      \
     }                                                                          \
-    static void NAME##_inplace1(T *RESTRICT io, T *RESTRICT o2, ptrdiff_t n)   \
+    static void NAME##_stream(const T *in, T *o1, T *o2, ptrdiff_t n, C c)     \
+    {                                                                          \
+        ALIGNED64 T buf1[STREAM_BLOCK / sizeof(T)];                            \
+        ALIGNED64 T buf2[STREAM_BLOCK / sizeof(T)];                            \
+        BLOCK_LOOP(T, o1, n) {                                                 \
+            NAME##_contig(in + i0, buf1, buf2, b, c);                          \
+            stream_copy((char *)(o1 + i0), (const char *)buf1, b * sizeof(T)); \
+            stream_copy((char *)(o2 + i0), (const char *)buf2, b * sizeof(T)); \
+        }                                                                      \
+        stream_fence();                                                        \
+    }                                                                          \
+    /* in == o1 */                                                             \
+    static void NAME##_inplace1(T *RESTRICT io, T *RESTRICT o2, ptrdiff_t n,   \
+                                C c)                                           \
     {                                                                          \
         for (ptrdiff_t i = 0; i < n; i++) {                                    \
             const T v = io[i];                                                 \
-            io[i] = K1(v);                                                     \
-            o2[i] = K2(v);                                                     \
+            io[i] = K1(v, c);                                                  \
+            o2[i] = K2(v, c);                                                  \
         }                                                                      \
     }                                                                          \
-    static void NAME##_inplace2(T *RESTRICT o1, T *RESTRICT io, ptrdiff_t n)   \
+    /* in == o2 */                                                             \
+    static void NAME##_inplace2(T *RESTRICT o1, T *RESTRICT io, ptrdiff_t n,   \
+                                C c)                                           \
     {                                                                          \
         for (ptrdiff_t i = 0; i < n; i++) {                                    \
             const T v = io[i];                                                 \
-            o1[i] = K1(v);                                                     \
-            io[i] = K2(v);                                                     \
+            o1[i] = K1(v, c);                                                  \
+            io[i] = K2(v, c);                                                  \
         }                                                                      \
     }                                                                          \
     static void NAME##_gather(const T *RESTRICT in, ptrdiff_t s,               \
-                              T *RESTRICT o1, T *RESTRICT o2, ptrdiff_t n)     \
+                              T *RESTRICT o1, T *RESTRICT o2, ptrdiff_t n,     \
+                              C c)                                             \
     {                                                                          \
         if (s == 2)                                                            \
             for (ptrdiff_t i = 0; i < n; i++) {                                \
                 const T v = in[2 * i];                                         \
-                o1[i] = K1(v);                                                 \
-                o2[i] = K2(v);                                                 \
+                o1[i] = K1(v, c);                                              \
+                o2[i] = K2(v, c);                                              \
             }                                                                  \
         else                                                                   \
             for (ptrdiff_t i = 0; i < n; i++) {                                \
                 const T v = in[i * s];                                         \
-                o1[i] = K1(v);                                                 \
-                o2[i] = K2(v);                                                 \
+                o1[i] = K1(v, c);                                              \
+                o2[i] = K2(v, c);                                              \
             }                                                                  \
     }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
@@ -356,104 +834,276 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         char *ip = args[0], *o1 = args[1], *o2 = args[2];                      \
         const ptrdiff_t n = dims[0];                                           \
         const ptrdiff_t is = steps[0], s1 = steps[1], s2 = steps[2];           \
+        const C c = LOAD(data);                                                \
         (void)data;                                                            \
         if (s1 == sizeof(T) && s2 == sizeof(T) &&                              \
             is % (ptrdiff_t)sizeof(T) == 0 &&                                  \
             disjoint(o1, s1, o2, s2, n, sizeof(T))) {                          \
             if (is == sizeof(T) && ip == o1) {                                 \
-                NAME##_inplace1((T *)o1, (T *)o2, n);                          \
+                NAME##_inplace1((T *)o1, (T *)o2, n, c);                       \
                 return;                                                        \
             }                                                                  \
             if (is == sizeof(T) && ip == o2) {                                 \
-                NAME##_inplace2((T *)o1, (T *)o2, n);                          \
+                NAME##_inplace2((T *)o1, (T *)o2, n, c);                       \
                 return;                                                        \
             }                                                                  \
             if (disjoint(ip, is, o1, s1, n, sizeof(T)) &&                      \
                 disjoint(ip, is, o2, s2, n, sizeof(T))) {                      \
-                if (is == sizeof(T))                                           \
-                    NAME##_contig((const T *)ip, (T *)o1, (T *)o2, n);         \
-                else                                                           \
+                if (is != sizeof(T))                                           \
                     NAME##_gather((const T *)ip, is / (ptrdiff_t)sizeof(T),    \
-                                  (T *)o1, (T *)o2, n);                        \
+                                  (T *)o1, (T *)o2, n, c);                     \
+                else if (streams(n, sizeof(T)))                                \
+                    NAME##_stream((const T *)ip, (T *)o1, (T *)o2, n, c);      \
+                else                                                           \
+                    NAME##_contig((const T *)ip, (T *)o1, (T *)o2, n, c);      \
                 return;                                                        \
             }                                                                  \
         }                                                                      \
         for (ptrdiff_t i = 0; i < n; i++, ip += is, o1 += s1, o2 += s2) {      \
             const T v = *(const T *)ip;                                        \
-            *(T *)o1 = K1(v);                                                  \
-            *(T *)o2 = K2(v);                                                  \
+            *(T *)o1 = K1(v, c);                                               \
+            *(T *)o2 = K2(v, c);                                               \
         }                                                                      \
     }
 
 /* out = K(dy, x) */
-#define BINARY_LOOP(NAME, T, K)                                                \
+#define BINARY_LOOP(NAME, T, K, C, LOAD)                                       \
     static void NAME##_contig(const T *RESTRICT dy, const T *RESTRICT x,       \
-                              T *RESTRICT out, ptrdiff_t n)                    \
+                              T *RESTRICT out, ptrdiff_t n, C c)               \
     {                                                                          \
-        for (ptrdiff_t i = 0; i < n; i++) out[i] = K(dy[i], x[i]);             \
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = K(dy[i], x[i], c);          \
+    }                                                                          \
+    static void NAME##_stream(const T *dy, const T *x, T *out, ptrdiff_t n,    \
+                              C c)                                             \
+    {                                                                          \
+        ALIGNED64 T buf[STREAM_BLOCK / sizeof(T)];                             \
+        BLOCK_LOOP(T, out, n) {                                                \
+            NAME##_contig(dy + i0, x + i0, buf, b, c);                         \
+            stream_copy((char *)(out + i0), (const char *)buf, b * sizeof(T)); \
+        }                                                                      \
+        stream_fence();                                                        \
     }                                                                          \
     static void NAME##_inplace_dy(T *RESTRICT io, const T *RESTRICT x,         \
-                                  ptrdiff_t n)                                 \
+                                  ptrdiff_t n, C c)                            \
     {                                                                          \
-        for (ptrdiff_t i = 0; i < n; i++) io[i] = K(io[i], x[i]);              \
+        for (ptrdiff_t i = 0; i < n; i++) io[i] = K(io[i], x[i], c);           \
     }                                                                          \
     static void NAME##_inplace_x(const T *RESTRICT dy, T *RESTRICT io,         \
-                                 ptrdiff_t n)                                  \
+                                 ptrdiff_t n, C c)                             \
     {                                                                          \
-        for (ptrdiff_t i = 0; i < n; i++) io[i] = K(dy[i], io[i]);             \
+        for (ptrdiff_t i = 0; i < n; i++) io[i] = K(dy[i], io[i], c);          \
     }                                                                          \
     static void NAME##_gather(const T *RESTRICT dy, ptrdiff_t sd,              \
                               const T *RESTRICT x, ptrdiff_t sx,               \
-                              T *RESTRICT out, ptrdiff_t n)                    \
+                              T *RESTRICT out, ptrdiff_t n, C c)               \
     {                                                                          \
         if (sd == 2 && sx == 2)                                                \
             for (ptrdiff_t i = 0; i < n; i++)                                  \
-                out[i] = K(dy[2 * i], x[2 * i]);                               \
+                out[i] = K(dy[2 * i], x[2 * i], c);                            \
         else                                                                   \
             for (ptrdiff_t i = 0; i < n; i++)                                  \
-                out[i] = K(dy[i * sd], x[i * sx]);                             \
+                out[i] = K(dy[i * sd], x[i * sx], c);                          \
     }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
     {                                                                          \
         char *dp = args[0], *xp = args[1], *op = args[2];                      \
         const ptrdiff_t n = dims[0];                                           \
         const ptrdiff_t ds = steps[0], xs = steps[1], os = steps[2];           \
+        const C c = LOAD(data);                                                \
         (void)data;                                                            \
         if (os == sizeof(T) && ds % (ptrdiff_t)sizeof(T) == 0 &&               \
             xs % (ptrdiff_t)sizeof(T) == 0) {                                  \
             const int dy_free = disjoint(op, os, dp, ds, n, sizeof(T));        \
             const int x_free = disjoint(op, os, xp, xs, n, sizeof(T));         \
+            const int contiguous = ds == sizeof(T) && xs == sizeof(T);         \
             if (dy_free && x_free) {                                           \
-                if (ds == sizeof(T) && xs == sizeof(T))                        \
-                    NAME##_contig((const T *)dp, (const T *)xp, (T *)op, n);   \
-                else                                                           \
+                if (!contiguous)                                               \
                     NAME##_gather((const T *)dp, ds / (ptrdiff_t)sizeof(T),    \
                                   (const T *)xp, xs / (ptrdiff_t)sizeof(T),    \
-                                  (T *)op, n);                                 \
+                                  (T *)op, n, c);                              \
+                else if (streams(n, sizeof(T)))                                \
+                    NAME##_stream((const T *)dp, (const T *)xp, (T *)op, n,    \
+                                  c);                                          \
+                else                                                           \
+                    NAME##_contig((const T *)dp, (const T *)xp, (T *)op, n,    \
+                                  c);                                          \
                 return;                                                        \
             }                                                                  \
-            const int contiguous = ds == sizeof(T) && xs == sizeof(T);         \
             if (contiguous && op == dp && x_free) {                            \
-                NAME##_inplace_dy((T *)op, (const T *)xp, n);                  \
+                NAME##_inplace_dy((T *)op, (const T *)xp, n, c);               \
                 return;                                                        \
             }                                                                  \
             if (contiguous && op == xp && dy_free) {                           \
-                NAME##_inplace_x((const T *)dp, (T *)op, n);                   \
+                NAME##_inplace_x((const T *)dp, (T *)op, n, c);                \
                 return;                                                        \
             }                                                                  \
         }                                                                      \
         for (ptrdiff_t i = 0; i < n; i++, dp += ds, xp += xs, op += os)        \
-            *(T *)op = K(*(const T *)dp, *(const T *)xp);                      \
+            *(T *)op = K(*(const T *)dp, *(const T *)xp, c);                   \
     }
 
-/* long double: a plain strided loop over the masked copies above */
-#define LONGDOUBLE_UNARY_LOOP(NAME, K)                                         \
+/*
+ * The leaky family: out = K(x, a) and out = K(dy, x, a), where the slope a
+ * is usually one number (step 0) and otherwise an array (PReLU).  K may owe
+ * FP flags (float16 rounding), raised once when the loop ends.
+ */
+#define SLOPE_LOOP(T, n, STMT)                                                 \
+    do {                                                                       \
+        if (sa == 0) {                                                         \
+            const T a0 = a[0];                                                 \
+            for (ptrdiff_t i = 0; i < (n); i++) { const T ai = a0; STMT; }     \
+        } else {                                                               \
+            for (ptrdiff_t i = 0; i < (n); i++) { const T ai = a[i]; STMT; }   \
+        }                                                                      \
+    } while (0)
+
+#define LEAKY_LOOP(NAME, T, K, KV)                                             \
+    static unsigned NAME##_contig(const T *RESTRICT x, const T *RESTRICT a,    \
+                                  ptrdiff_t sa, T *RESTRICT out, ptrdiff_t n)  \
+    {                                                                          \
+        unsigned owed = 0;                                                     \
+        SLOPE_LOOP(T, n, out[i] = KV(x[i], ai, &owed));                        \
+        return owed;                                                           \
+    }                                                                          \
+    static unsigned NAME##_stream(const T *x, const T *a, ptrdiff_t sa,        \
+                                  T *out, ptrdiff_t n)                         \
+    {                                                                          \
+        ALIGNED64 T buf[STREAM_BLOCK / sizeof(T)];                             \
+        unsigned owed = 0;                                                     \
+        BLOCK_LOOP(T, out, n) {                                                \
+            owed |= NAME##_contig(x + i0, a + i0 * sa, sa, buf, b);            \
+            stream_copy((char *)(out + i0), (const char *)buf, b * sizeof(T)); \
+        }                                                                      \
+        stream_fence();                                                        \
+        return owed;                                                           \
+    }                                                                          \
+    static unsigned NAME##_inplace(T *RESTRICT io, const T *RESTRICT a,        \
+                                   ptrdiff_t sa, ptrdiff_t n)                  \
+    {                                                                          \
+        unsigned owed = 0;                                                     \
+        SLOPE_LOOP(T, n, io[i] = KV(io[i], ai, &owed));                        \
+        return owed;                                                           \
+    }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
     {                                                                          \
-        char *ip = args[0], *op = args[1];                                     \
-        const ptrdiff_t n = dims[0], is = steps[0], os = steps[1];             \
+        char *xp = args[0], *ap = args[1], *op = args[2];                      \
+        const ptrdiff_t n = dims[0];                                           \
+        const ptrdiff_t xs = steps[0], as = steps[1], os = steps[2];           \
+        unsigned owed = 0;                                                     \
         (void)data;                                                            \
-        for (ptrdiff_t i = 0; i < n; i++, ip += is, op += os) K(ip, op);       \
+        if (xs == sizeof(T) && os == sizeof(T) &&                              \
+            (as == 0 || as == sizeof(T)) &&                                    \
+            disjoint(op, os, ap, as, n, sizeof(T))) {                          \
+            const ptrdiff_t sa = as / (ptrdiff_t)sizeof(T);                    \
+            if (op == xp)                                                      \
+                owed = NAME##_inplace((T *)op, (const T *)ap, sa, n);          \
+            else if (!disjoint(op, os, xp, xs, n, sizeof(T)))                  \
+                goto strided;                                                  \
+            else if (streams(n, sizeof(T)))                                    \
+                owed = NAME##_stream((const T *)xp, (const T *)ap, sa,         \
+                                     (T *)op, n);                              \
+            else                                                               \
+                owed = NAME##_contig((const T *)xp, (const T *)ap, sa,         \
+                                     (T *)op, n);                              \
+            raise_owed(owed);                                                  \
+            return;                                                            \
+        }                                                                      \
+    strided:                                                                   \
+        for (ptrdiff_t i = 0; i < n; i++, xp += xs, ap += as, op += os)        \
+            *(T *)op = K(*(const T *)xp, *(const T *)ap, &owed);               \
+        raise_owed(owed);                                                      \
+    }
+
+#define LEAKY_BACKWARD_LOOP(NAME, T, K, KV)                                    \
+    static unsigned NAME##_contig(const T *RESTRICT dy, const T *RESTRICT x,   \
+                                  const T *RESTRICT a, ptrdiff_t sa,           \
+                                  T *RESTRICT out, ptrdiff_t n)                \
+    {                                                                          \
+        unsigned owed = 0;                                                     \
+        SLOPE_LOOP(T, n, out[i] = KV(dy[i], x[i], ai, &owed));                 \
+        return owed;                                                           \
+    }                                                                          \
+    static unsigned NAME##_stream(const T *dy, const T *x, const T *a,         \
+                                  ptrdiff_t sa, T *out, ptrdiff_t n)           \
+    {                                                                          \
+        ALIGNED64 T buf[STREAM_BLOCK / sizeof(T)];                             \
+        unsigned owed = 0;                                                     \
+        BLOCK_LOOP(T, out, n) {                                                \
+            owed |= NAME##_contig(dy + i0, x + i0, a + i0 * sa, sa, buf, b);   \
+            stream_copy((char *)(out + i0), (const char *)buf, b * sizeof(T)); \
+        }                                                                      \
+        stream_fence();                                                        \
+        return owed;                                                           \
+    }                                                                          \
+    static unsigned NAME##_inplace_dy(T *RESTRICT io, const T *RESTRICT x,     \
+                                      const T *RESTRICT a, ptrdiff_t sa,       \
+                                      ptrdiff_t n)                             \
+    {                                                                          \
+        unsigned owed = 0;                                                     \
+        SLOPE_LOOP(T, n, io[i] = KV(io[i], x[i], ai, &owed));                  \
+        return owed;                                                           \
+    }                                                                          \
+    static unsigned NAME##_inplace_x(const T *RESTRICT dy, T *RESTRICT io,     \
+                                     const T *RESTRICT a, ptrdiff_t sa,        \
+                                     ptrdiff_t n)                              \
+    {                                                                          \
+        unsigned owed = 0;                                                     \
+        SLOPE_LOOP(T, n, io[i] = KV(dy[i], io[i], ai, &owed));                 \
+        return owed;                                                           \
+    }                                                                          \
+    static void NAME(LOOP_ARGS)                                                \
+    {                                                                          \
+        char *dp = args[0], *xp = args[1], *ap = args[2], *op = args[3];       \
+        const ptrdiff_t n = dims[0];                                           \
+        const ptrdiff_t ds = steps[0], xs = steps[1], as = steps[2],           \
+                        os = steps[3];                                         \
+        unsigned owed = 0;                                                     \
+        (void)data;                                                            \
+        if (ds == sizeof(T) && xs == sizeof(T) && os == sizeof(T) &&           \
+            (as == 0 || as == sizeof(T)) &&                                    \
+            disjoint(op, os, ap, as, n, sizeof(T))) {                          \
+            const ptrdiff_t sa = as / (ptrdiff_t)sizeof(T);                    \
+            const int dy_free = disjoint(op, os, dp, ds, n, sizeof(T));        \
+            const int x_free = disjoint(op, os, xp, xs, n, sizeof(T));         \
+            if (dy_free && x_free) {                                           \
+                if (streams(n, sizeof(T)))                                     \
+                    owed = NAME##_stream((const T *)dp, (const T *)xp,         \
+                                         (const T *)ap, sa, (T *)op, n);       \
+                else                                                           \
+                    owed = NAME##_contig((const T *)dp, (const T *)xp,         \
+                                         (const T *)ap, sa, (T *)op, n);       \
+            } else if (op == dp && x_free) {                                   \
+                owed = NAME##_inplace_dy((T *)op, (const T *)xp,               \
+                                         (const T *)ap, sa, n);                \
+            } else if (op == xp && dy_free) {                                  \
+                owed = NAME##_inplace_x((const T *)dp, (T *)op,                \
+                                        (const T *)ap, sa, n);                 \
+            } else {                                                           \
+                goto strided;                                                  \
+            }                                                                  \
+            raise_owed(owed);                                                  \
+            return;                                                            \
+        }                                                                      \
+    strided:                                                                   \
+        for (ptrdiff_t i = 0; i < n; i++, dp += ds, xp += xs, ap += as,        \
+                       op += os)                                               \
+            *(T *)op = K(*(const T *)dp, *(const T *)xp, *(const T *)ap,       \
+                         &owed);                                               \
+        raise_owed(owed);                                                      \
+    }
+
+/* long double: plain strided loops over the masked copies above */
+#define LONGDOUBLE_LOOP(NAME, NIN, CALL)                                       \
+    static void NAME(LOOP_ARGS)                                                \
+    {                                                                          \
+        char *p[NIN + 1];                                                      \
+        const ptrdiff_t n = dims[0];                                           \
+        (void)data;                                                            \
+        for (int k = 0; k <= NIN; k++) p[k] = args[k];                         \
+        for (ptrdiff_t i = 0; i < n; i++) {                                    \
+            CALL;                                                              \
+            for (int k = 0; k <= NIN; k++) p[k] += steps[k];                   \
+        }                                                                      \
     }
 
 /* ------------------------------------------------------------------------
@@ -461,9 +1111,10 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
  * ---------------------------------------------------------------------- */
 
 #define ALL_UNARY(S, T)                                                        \
-    UNARY_LOOP(relu_loop_##S, T, relu_##S)                                     \
-    UNARY_LOOP(relu_grad_loop_##S, T, grad_##S)                                \
-    UNARY2_LOOP(relu_and_grad_loop_##S, T, relu_##S, grad_##S)
+    UNARY_LOOP(relu_loop_##S, T, relu_##S, int, NO_CONTEXT)                    \
+    UNARY_LOOP(relu_grad_loop_##S, T, grad_##S, int, NO_CONTEXT)               \
+    UNARY2_LOOP(relu_and_grad_loop_##S, T, relu_##S, grad_##S, int,            \
+                NO_CONTEXT)
 
 ALL_UNARY(b, signed char)
 ALL_UNARY(B, unsigned char)
@@ -478,44 +1129,65 @@ ALL_UNARY(Q, unsigned long long)
 ALL_UNARY(e, uint16_t)
 ALL_UNARY(f, uint32_t)
 ALL_UNARY(d, uint64_t)
-BINARY_LOOP(relu_backward_loop_e, uint16_t, backward_e)
-BINARY_LOOP(relu_backward_loop_f, uint32_t, backward_f)
-BINARY_LOOP(relu_backward_loop_d, uint64_t, backward_d)
 
-LONGDOUBLE_UNARY_LOOP(relu_loop_g, relu_g)
-LONGDOUBLE_UNARY_LOOP(relu_grad_loop_g, grad_g)
+#define FLOAT_LOOPS(S, T)                                                      \
+    BINARY_LOOP(relu_backward_loop_##S, T, backward_##S, int, NO_CONTEXT)      \
+    LEAKY_LOOP(leaky_relu_loop_##S, T, leaky_##S, leaky_vec_##S)               \
+    LEAKY_LOOP(leaky_relu_grad_loop_##S, T, leaky_grad_##S, leaky_grad_##S)    \
+    LEAKY_BACKWARD_LOOP(leaky_relu_backward_loop_##S, T, leaky_backward_##S,   \
+                        leaky_backward_vec_##S)
 
-static void relu_and_grad_loop_g(LOOP_ARGS)
-{
-    char *ip = args[0], *o1 = args[1], *o2 = args[2];
-    const ptrdiff_t n = dims[0], is = steps[0], s1 = steps[1], s2 = steps[2];
-    (void)data;
-    for (ptrdiff_t i = 0; i < n; i++, ip += is, o1 += s1, o2 += s2) {
-        /* classify before writing: in may be o1 or o2 */
-        const uint32_t keep = ld_mask(!ld_drops(ip));
-        const uint32_t positive = ld_mask(ld_positive(ip));
-        ld_select(o1, ip, keep);
-        ld_select(o2, &ld_one, positive);
-    }
-}
+FLOAT_LOOPS(e, uint16_t)
+FLOAT_LOOPS(f, uint32_t)
+FLOAT_LOOPS(d, uint64_t)
 
-static void relu_backward_loop_g(LOOP_ARGS)
-{
-    char *dp = args[0], *xp = args[1], *op = args[2];
-    const ptrdiff_t n = dims[0], ds = steps[0], xs = steps[1], os = steps[2];
-    (void)data;
-    for (ptrdiff_t i = 0; i < n; i++, dp += ds, xp += xs, op += os)
-        ld_select(op, dp, ld_mask(ld_positive(xp)));
-}
+LONGDOUBLE_LOOP(relu_loop_g, 1, relu_g(p[0], p[1]))
+LONGDOUBLE_LOOP(relu_grad_loop_g, 1, grad_g(p[0], p[1]))
+LONGDOUBLE_LOOP(relu_and_grad_loop_g, 2, {
+    /* classify before writing: in may be o1 or o2 */
+    const uint32_t keep = ld_mask(!ld_drops(p[0]));
+    const uint32_t positive = ld_mask(ld_positive(p[0]));
+    ld_select(p[1], p[0], keep);
+    ld_select(p[2], &ld_one, positive);
+})
+LONGDOUBLE_LOOP(relu_backward_loop_g, 2,
+                ld_select(p[2], p[0], ld_mask(ld_positive(p[1]))))
+LONGDOUBLE_LOOP(leaky_relu_loop_g, 2, leaky_g(p[0], p[1], p[2]))
+LONGDOUBLE_LOOP(leaky_relu_grad_loop_g, 2, leaky_grad_g(p[0], p[1], p[2]))
+LONGDOUBLE_LOOP(leaky_relu_backward_loop_g, 3,
+                leaky_backward_g(p[0], p[1], p[2], p[3]))
+
+/* the ml_dtypes formats, one loop per storage width */
+#define FORMAT_LOOPS(W)                                                        \
+    UNARY_LOOP(format_relu_loop##W, uint##W##_t, format_relu##W, format##W,    \
+               load_format##W)                                                 \
+    UNARY_LOOP(format_relu_grad_loop##W, uint##W##_t, format_grad##W,          \
+               format##W, load_format##W)                                      \
+    UNARY2_LOOP(format_relu_and_grad_loop##W, uint##W##_t, format_relu##W,     \
+                format_grad##W, format##W, load_format##W)                     \
+    BINARY_LOOP(format_relu_backward_loop##W, uint##W##_t, format_backward##W, \
+                format##W, load_format##W)
+
+FORMAT_LOOPS(8)
+FORMAT_LOOPS(16)
 
 #define ALL_TYPES(F)                                                           \
     {F##_b, F##_B, F##_h, F##_H, F##_i, F##_I, F##_l, F##_L, F##_q, F##_Q,     \
      F##_e, F##_f, F##_d, F##_g}
+#define FLOAT_TYPES(F) {F##_e, F##_f, F##_d, F##_g}
+#define FORMAT_WIDTHS(F) {F##8, F##16}
 
 const nprelu_kernels NPRELU_CAT(nprelu_kernels_, NPRELU_TARGET) = {
     ALL_TYPES(relu_loop),
     ALL_TYPES(relu_grad_loop),
     ALL_TYPES(relu_and_grad_loop),
-    {relu_backward_loop_e, relu_backward_loop_f, relu_backward_loop_d,
-     relu_backward_loop_g},
+    FLOAT_TYPES(relu_backward_loop),
+    FLOAT_TYPES(leaky_relu_loop),
+    FLOAT_TYPES(leaky_relu_grad_loop),
+    FLOAT_TYPES(leaky_relu_backward_loop),
+    FORMAT_WIDTHS(format_relu_loop),
+    FORMAT_WIDTHS(format_relu_grad_loop),
+    FORMAT_WIDTHS(format_relu_and_grad_loop),
+    FORMAT_WIDTHS(format_relu_backward_loop),
+    STREAMING_STORES,
 };
