@@ -7,6 +7,8 @@ disjoint rows of one shared output.  Any shared mutable state in the kernels
 or the dispatch (a static buffer, a lazily initialised table) or a store past
 the end of a slice would show up as a wrong bit here.  The expected results
 come from ``nprelu.reference`` and are computed before the threads start.
+Each test runs with plain stores and again with streaming (non-temporal)
+stores forced on every contiguous output.
 
 The table below names every ufunc of the package; a ufunc that nprelu exports
 and the table does not know fails ``test_table_covers_every_ufunc``.
@@ -15,8 +17,9 @@ and the table does not know fails ``test_table_covers_every_ufunc``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,16 +27,23 @@ import numpy as np
 import pytest
 
 import nprelu
-from nprelu import reference
+from nprelu import _ufuncs, reference
+
+try:
+    import ml_dtypes
+except ImportError:
+    ML_DTYPES: tuple[type, ...] = ()
+else:  # one 16-bit and one 8-bit format of the format-table kernels
+    ML_DTYPES = (ml_dtypes.bfloat16, ml_dtypes.float8_e4m3fn)
 
 THREADS = 8
 ROUNDS = 3
 # Rows of CHANNELS elements; an odd row length puts every row boundary at an
 # unaligned element, so a vector store past a slice's end would hit a neighbour.
-ROWS, CHANNELS = 2048, 37
+ROWS, CHANNELS = 4096, 37
 LEAKY_SLOPE = 0.01  # a Python float: a weak scalar, cast to the array's dtype
 
-ALL_DTYPES = (np.float32, np.float64, np.float16, np.int16, np.uint8)
+ALL_DTYPES = (np.float32, np.float64, np.float16, np.int16, np.uint8, *ML_DTYPES)
 FLOAT_DTYPES = (np.float32, np.float64, np.float16)
 
 Operands = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[Any, ...]]
@@ -44,7 +54,7 @@ TABLE: dict[str, tuple[Sequence[type], list[tuple[str, Operands]]]] = {
     "relu": (ALL_DTYPES, [("x", lambda x, dy, s: (x,))]),
     "relu_grad": (ALL_DTYPES, [("x", lambda x, dy, s: (x,))]),
     "relu_and_grad": (ALL_DTYPES, [("x", lambda x, dy, s: (x,))]),
-    "relu_backward": (FLOAT_DTYPES, [("dy,x", lambda x, dy, s: (dy, x))]),
+    "relu_backward": (FLOAT_DTYPES + ML_DTYPES, [("dy,x", lambda x, dy, s: (dy, x))]),
     "leaky_relu": (FLOAT_DTYPES, [
         ("x,0.01", lambda x, dy, s: (x, LEAKY_SLOPE)),
         ("x,channel-slope", lambda x, dy, s: (x, s)),
@@ -62,10 +72,13 @@ UFUNCS = [name for name in TABLE if hasattr(nprelu, name)]
 
 
 def make(dtype: type, seed: int, channels: int) -> np.ndarray:
-    """ROWS x channels values; floats carry signed zeros, infinities, NaNs, subnormals."""
+    """ROWS x channels values; floats carry signed zeros, infinities, NaNs,
+    subnormals; ml_dtypes formats are random bit patterns (all of them)."""
     rng = np.random.default_rng(seed)
     dt = np.dtype(dtype)
     shape = (ROWS, channels)
+    if dtype in ML_DTYPES:
+        return rng.integers(0, 256**dt.itemsize, shape, dtype=f"u{dt.itemsize}").view(dt)
     if dt.kind in "iu":
         info = np.iinfo(dt)
         return rng.integers(info.min, info.max, shape, dtype=dt, endpoint=True)
@@ -164,6 +177,23 @@ def test_table_covers_every_ufunc() -> None:
     assert {"relu", "relu_grad", "relu_backward", "relu_and_grad"} <= set(UFUNCS)
 
 
+@contextmanager
+def stores(kind: str) -> Iterator[None]:
+    """``plain``: the threshold chosen at import (these arrays are below it);
+    ``streaming``: threshold 0, so every contiguous out-of-place call uses
+    non-temporal stores, whose partial cache lines at slice edges matter here."""
+    if kind == "plain":
+        yield
+        return
+    if not _ufuncs.STREAMING_STORES:
+        pytest.skip("the active target has no streaming stores")
+    previous = _ufuncs.set_stream_threshold(0)  # no loop runs while it changes
+    try:
+        yield
+    finally:
+        _ufuncs.set_stream_threshold(previous)
+
+
 def _own_outputs(tid: int, barrier: threading.Barrier, cases: list[Case], assert_same: Any) -> int:
     """One thread: every case ROUNDS times, into outputs only this thread owns."""
     barrier.wait()
@@ -191,12 +221,14 @@ def _own_outputs(tid: int, barrier: threading.Barrier, cases: list[Case], assert
     return checked
 
 
-def test_threads_own_outputs(inputs: Any, cases: list[Case], assert_same: Any) -> None:
+@pytest.mark.parametrize("store", ["plain", "streaming"])
+def test_threads_own_outputs(inputs: Any, cases: list[Case], store: str, assert_same: Any) -> None:
     """Shared inputs, separate outputs: results bit-exact, inputs untouched."""
+    assert {case.name for case in cases} == set(UFUNCS)
     saved = {dtype: {layout: tuple(a.copy() for a in arrays) for layout, arrays in lay.items()}
              for dtype, lay in inputs.items()}
     barrier = threading.Barrier(THREADS)
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+    with stores(store), ThreadPoolExecutor(max_workers=THREADS) as pool:
         futures = [pool.submit(_own_outputs, tid, barrier, cases, assert_same)
                    for tid in range(THREADS)]
         done = [f.result(timeout=600) for f in futures]  # re-raises a thread's failure
@@ -212,8 +244,10 @@ def _row_slice(op: Any, rows: slice) -> Any:
     return op[rows] if isinstance(op, np.ndarray) and op.ndim == 2 else op
 
 
+@pytest.mark.parametrize("store", ["plain", "streaming"])
 @pytest.mark.parametrize("split", ["blocks", "interleaved"])
-def test_threads_share_one_output(cases: list[Case], split: str, assert_same: Any) -> None:
+def test_threads_share_one_output(cases: list[Case], split: str, store: str,
+                                  assert_same: Any) -> None:
     """All threads write disjoint rows of one output array per case at the same
     time: uneven blocks of rows, or every THREADS-th row (neighbouring rows of
     different threads share cache lines)."""
@@ -235,7 +269,7 @@ def test_threads_share_one_output(cases: list[Case], split: str, assert_same: An
                     ops = tuple(_row_slice(op, rows) for op in case.operands)
                     case.call(ops, tuple(o[rows] for o in shared[case.id]))
 
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+    with stores(store), ThreadPoolExecutor(max_workers=THREADS) as pool:
         for f in [pool.submit(fill, t) for t in range(THREADS)]:
             f.result(timeout=600)
     for case in cases:
