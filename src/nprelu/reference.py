@@ -211,7 +211,10 @@ def _float_loop_dtype(name: str, *operands: object, ml_loops: bool = False) -> n
             if _LEGACY_PROMOTION:
                 # value-based casting looks at all operands at once
                 common = np.result_type(*probes)
-                return next(np.dtype(c) for c in _FLOAT_LOOPS if np.can_cast(common, c))
+                loops = [c for c in _FLOAT_LOOPS if np.can_cast(common, c)]
+                if not loops:
+                    raise TypeError(common)
+                return np.dtype(loops[0])
             anchors = [p for p, v in zip(probes, operands) if not _is_python_scalar(v)]
             if not anchors:
                 probes = anchors = [np.asarray(p) for p in probes]
