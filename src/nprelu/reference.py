@@ -84,6 +84,10 @@ ML_TYPES = ML_FLOAT_TYPES + ML_INT_TYPES
 # --------------------------------------------------------------------------- operands
 
 
+# NumPy before 2.0 promotes by value (NEP 50 replaced that with weak scalars).
+_LEGACY_PROMOTION = np.lib.NumpyVersion(np.__version__) < "2.0.0"
+
+
 def _is_ml_dtype(dtype: np.dtype[Any]) -> bool:
     """A type from ``ml_dtypes``, told without importing it."""
     return getattr(dtype.type, "__module__", "") == "ml_dtypes"
@@ -151,12 +155,14 @@ def _probe(v: object, ml_loops: bool) -> Any:
     return a if a.ndim == 0 else a.reshape(-1)[:0]
 
 
-def _cast_source(v: object) -> np.dtype[Any]:
+def _cast_source(v: object, by_value: bool = True) -> np.dtype[Any]:
     """The dtype NumPy checks for a safe cast of an operand to a user loop's
     type: a Python int by its value (its smallest type), a Python float or
-    complex as float64 or complex128, anything else by its dtype."""
+    complex as float64 or complex128, anything else by its dtype.  Before
+    NumPy 2, when every operand is a scalar, no value counts: a Python int
+    is the default integer (``by_value=False``)."""
     if type(v) is int:
-        return np.min_scalar_type(v)
+        return np.min_scalar_type(v) if by_value else np.dtype(int)
     if type(v) in (float, complex):
         return np.dtype(type(v))
     return np.asarray(v).dtype
@@ -167,11 +173,13 @@ def _ml_loop(operands: tuple[object, ...]) -> np.dtype[Any] | None:
     as NumPy searches loops registered for a user type: for each operand of
     such a type T in turn, the loop is taken when every operand casts safely
     to T."""
+    by_value = not (_LEGACY_PROMOTION and all(np.ndim(o) == 0 for o in operands))
     for v in operands:
         if _is_python_scalar(v):
             continue
         t = np.asarray(v).dtype
-        if _has_ml_loop(t) and all(np.can_cast(_cast_source(o), t, "safe") for o in operands):
+        if _has_ml_loop(t) and all(
+                np.can_cast(_cast_source(o, by_value), t, "safe") for o in operands):
             return t
     return None
 
@@ -200,6 +208,13 @@ def _float_loop_dtype(name: str, *operands: object, ml_loops: bool = False) -> n
         with np.errstate(all="ignore"):
             if len(probes) == 2:
                 return np.asarray(np.nextafter(probes[0], probes[1])).dtype
+            if _LEGACY_PROMOTION:
+                # value-based casting looks at all operands at once
+                common = np.result_type(*probes)
+                loops = [c for c in _FLOAT_LOOPS if np.can_cast(common, c)]
+                if not loops:
+                    raise TypeError(common)
+                return np.dtype(loops[0])
             anchors = [p for p, v in zip(probes, operands) if not _is_python_scalar(v)]
             if not anchors:
                 probes = anchors = [np.asarray(p) for p in probes]
