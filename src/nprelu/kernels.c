@@ -63,7 +63,7 @@
 #define RANGE_MASK(W)                                                          \
     static inline uint##W##_t range_mask##W(uint##W##_t w, uint##W##_t span)   \
     {                                                                          \
-        return (uint##W##_t)((uint##W##_t)0 - (uint##W##_t)(w <= span));      \
+        return (uint##W##_t)((uint##W##_t)0 - (uint##W##_t)(w <= span));       \
     }
 #endif
 RANGE_MASK(8)
@@ -80,7 +80,7 @@ RANGE_MASK(64)
     static inline uint##W##_t nan_mask##W(uint##W##_t u)                       \
     {                                                                          \
         return (uint##W##_t)((uint##W##_t)0 -                                  \
-                             (uint##W##_t)((uint##W##_t)(u & ~(SIGN)) >     \
+                             (uint##W##_t)((uint##W##_t)(u & ~(SIGN)) >        \
                                            (INF)));                            \
     }                                                                          \
     static inline uint##W##_t relu##W(uint##W##_t u)                           \
@@ -95,13 +95,13 @@ RANGE_MASK(64)
     }                                                                          \
     static inline uint##W##_t backward##W(uint##W##_t dy, uint##W##_t x)       \
     {                                                                          \
-        return (uint##W##_t)(dy & range_mask##W((uint##W##_t)(x - 1u),        \
+        return (uint##W##_t)(dy & range_mask##W((uint##W##_t)(x - 1u),         \
                                                  (INF) - 1u));                 \
     }
 
 IEEE_KERNELS(16, 0x8000u, 0x7C00u, 0x3C00u)
 IEEE_KERNELS(32, 0x80000000u, 0x7F800000u, 0x3F800000u)
-#if (defined(__x86_64__) || defined(_M_X64)) && !defined(__SSE4_2__) &&     \
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(__SSE4_2__) &&        \
     !defined(__AVX__)
 /*
  * The x86-64 baseline (SSE2) has no 64-bit integer compare, so the 64-bit
@@ -213,7 +213,7 @@ UNSIGNED_KERNELS(Q, unsigned long long)
     static inline uint##W##_t format_backward##W(uint##W##_t dy,               \
                                                  uint##W##_t x, format##W c)   \
     {                                                                          \
-        return (uint##W##_t)(dy & range_mask##W((uint##W##_t)(x - 1u),        \
+        return (uint##W##_t)(dy & range_mask##W((uint##W##_t)(x - 1u),         \
                                                  c.pos_max - 1u));             \
     }
 
@@ -263,16 +263,16 @@ static void raise_owed(unsigned owed)
 #define INF64 0x7FF0000000000000u
 
 #define LEAKY_KERNELS(W, FT)                                                   \
-    static inline uint##W##_t leaky##W(uint##W##_t x, uint##W##_t a,          \
+    static inline uint##W##_t leaky##W(uint##W##_t x, uint##W##_t a,           \
                                        unsigned *owed)                         \
     {                                                                          \
         (void)owed;                                                            \
         const uint##W##_t take =                                               \
-            (uint##W##_t)~(positive_mask##W(x) | nan_mask##W(x));             \
+            (uint##W##_t)~(positive_mask##W(x) | nan_mask##W(x));              \
         const uint##W##_t p = MASKED_PRODUCT(W, FT, x, a, take);               \
         return (uint##W##_t)((p & take) | (x & ~take));                        \
     }                                                                          \
-    static inline uint##W##_t leaky_grad##W(uint##W##_t x, uint##W##_t a,     \
+    static inline uint##W##_t leaky_grad##W(uint##W##_t x, uint##W##_t a,      \
                                             unsigned *owed)                    \
     {                                                                          \
         (void)owed;                                                            \
@@ -293,37 +293,30 @@ LEAKY_KERNELS(32, f32)
 LEAKY_KERNELS(64, f64)
 
 /*
- * The same for the vectorised contiguous loops.  With AVX-512 and GCC, a
+ * leaky_relu for the vectorised contiguous loops.  With AVX-512 and GCC, a
  * conditional product compiles to a masked multiply, whose masked-off lanes
  * raise nothing (GCC's default -ftrapping-math keeps it from speculating the
- * product), in half the instructions of the masked operands.  Scalar code
- * would branch on the condition, so strided loops keep the kernels above;
- * other compilers may speculate the product, so they keep them too.
+ * product), in 8 instructions a vector instead of 13.  Scalar code would
+ * branch on the condition, so strided loops keep the kernels above; other
+ * compilers may speculate the product, so they keep them too.  (The same
+ * form for leaky_relu_backward becomes a masked load of dy, which streams
+ * 2x slower from memory: it keeps the masked operands.)
  */
 #if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
-#define LEAKY_VEC_KERNELS(W, FT)                                               \
-    static inline uint##W##_t leaky_vec##W(uint##W##_t x, uint##W##_t a,      \
+#define LEAKY_VEC_KERNEL(W, FT)                                                \
+    static inline uint##W##_t leaky_vec##W(uint##W##_t x, uint##W##_t a,       \
                                            unsigned *owed)                     \
     {                                                                          \
         (void)owed;                                                            \
         /* x <= 0, not NaN: -0 .. -inf, or +0 */                               \
         const int take = ((uint##W##_t)(x - SIGN##W) <= INF##W) | (x == 0);    \
         return take ? bits_of_##FT(FT##_of(x) * FT##_of(a)) : x;               \
-    }                                                                          \
-    static inline uint##W##_t leaky_backward_vec##W(                           \
-        uint##W##_t dy, uint##W##_t x, uint##W##_t a, unsigned *owed)          \
-    {                                                                          \
-        (void)owed;                                                            \
-        return positive_mask##W(x) ? dy : bits_of_##FT(FT##_of(dy) *           \
-                                                       FT##_of(a));            \
     }
-LEAKY_VEC_KERNELS(32, f32)
-LEAKY_VEC_KERNELS(64, f64)
+LEAKY_VEC_KERNEL(32, f32)
+LEAKY_VEC_KERNEL(64, f64)
 #else
 #define leaky_vec32 leaky32
-#define leaky_backward_vec32 leaky_backward32
 #define leaky_vec64 leaky64
-#define leaky_backward_vec64 leaky_backward64
 #endif
 
 /*
@@ -400,22 +393,19 @@ static inline uint16_t leaky_backward16(uint16_t dy, uint16_t x, uint16_t a,
     return (uint16_t)((h & ~pos) | (dy & pos));
 }
 
-/* per type: the strided kernel, then the one for contiguous loops */
+/* per type (leaky_vec: the kernel of the contiguous leaky_relu loops) */
 #define leaky_e leaky16
 #define leaky_vec_e leaky16
 #define leaky_grad_e leaky_grad16
 #define leaky_backward_e leaky_backward16
-#define leaky_backward_vec_e leaky_backward16
 #define leaky_f leaky32
 #define leaky_vec_f leaky_vec32
 #define leaky_grad_f leaky_grad32
 #define leaky_backward_f leaky_backward32
-#define leaky_backward_vec_f leaky_backward_vec32
 #define leaky_d leaky64
 #define leaky_vec_d leaky_vec64
 #define leaky_grad_d leaky_grad64
 #define leaky_backward_d leaky_backward64
-#define leaky_backward_vec_d leaky_backward_vec64
 
 /*
  * long double, classified by its bits for the same reason as above, with &
@@ -440,7 +430,7 @@ static inline int ld_nan(const char *p)
 {
     return (ld_high(p) & 0x7FFFFFFFFFFFFFFFu) > 0x7FF0000000000000u;
 }
-#elif LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__) ||    \
+#elif LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__) ||      \
                               defined(_M_X64) || defined(_M_IX86))
 /*
  * x87: 64-bit significand with an explicit integer bit, then sign+exponent.
@@ -675,7 +665,7 @@ static inline ptrdiff_t next_block(ptrdiff_t n, ptrdiff_t i0, size_t size)
 }
 /* for each block [i0, i0 + b) of the n items of type T at out */
 #define BLOCK_LOOP(T, out, n)                                                  \
-    for (ptrdiff_t i0 = 0, b = first_block(out, n, sizeof(T)); i0 < (n);      \
+    for (ptrdiff_t i0 = 0, b = first_block(out, n, sizeof(T)); i0 < (n);       \
          i0 += b, b = next_block(n, i0, sizeof(T)))
 
 /* ------------------------------------------------------------------------
@@ -688,7 +678,7 @@ static inline ptrdiff_t next_block(ptrdiff_t n, ptrdiff_t i0, size_t size)
  * it from the loop's data (the format constants; nothing for IEEE types).
  * ---------------------------------------------------------------------- */
 
-#define LOOP_ARGS char **args, const ptrdiff_t *dims, const ptrdiff_t *steps, \
+#define LOOP_ARGS char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,  \
                   void *data
 
 /*
@@ -735,7 +725,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
     {                                                                          \
         for (ptrdiff_t i = 0; i < n; i++) io[i] = K(io[i], c);                 \
     }                                                                          \
-    /* s == 2 (x[::2]) is spelled out: a constant stride vectorises with    \
+    /* s == 2 (x[::2]) is spelled out: a constant stride vectorises with       \
        shuffles, a variable one only with gathers */                           \
     static void NAME##_gather(const T *RESTRICT in, ptrdiff_t s,               \
                               T *RESTRICT out, ptrdiff_t n, C c)               \
@@ -1014,13 +1004,13 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         raise_owed(owed);                                                      \
     }
 
-#define LEAKY_BACKWARD_LOOP(NAME, T, K, KV)                                    \
+#define LEAKY_BACKWARD_LOOP(NAME, T, K)                                        \
     static unsigned NAME##_contig(const T *RESTRICT dy, const T *RESTRICT x,   \
                                   const T *RESTRICT a, ptrdiff_t sa,           \
                                   T *RESTRICT out, ptrdiff_t n)                \
     {                                                                          \
         unsigned owed = 0;                                                     \
-        SLOPE_LOOP(T, n, out[i] = KV(dy[i], x[i], ai, &owed));                 \
+        SLOPE_LOOP(T, n, out[i] = K(dy[i], x[i], ai, &owed));                  \
         return owed;                                                           \
     }                                                                          \
     static unsigned NAME##_stream(const T *dy, const T *x, const T *a,         \
@@ -1040,7 +1030,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
                                       ptrdiff_t n)                             \
     {                                                                          \
         unsigned owed = 0;                                                     \
-        SLOPE_LOOP(T, n, io[i] = KV(io[i], x[i], ai, &owed));                  \
+        SLOPE_LOOP(T, n, io[i] = K(io[i], x[i], ai, &owed));                   \
         return owed;                                                           \
     }                                                                          \
     static unsigned NAME##_inplace_x(const T *RESTRICT dy, T *RESTRICT io,     \
@@ -1048,7 +1038,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
                                      ptrdiff_t n)                              \
     {                                                                          \
         unsigned owed = 0;                                                     \
-        SLOPE_LOOP(T, n, io[i] = KV(dy[i], io[i], ai, &owed));                 \
+        SLOPE_LOOP(T, n, io[i] = K(dy[i], io[i], ai, &owed));                  \
         return owed;                                                           \
     }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
@@ -1134,8 +1124,7 @@ ALL_UNARY(d, uint64_t)
     BINARY_LOOP(relu_backward_loop_##S, T, backward_##S, int, NO_CONTEXT)      \
     LEAKY_LOOP(leaky_relu_loop_##S, T, leaky_##S, leaky_vec_##S)               \
     LEAKY_LOOP(leaky_relu_grad_loop_##S, T, leaky_grad_##S, leaky_grad_##S)    \
-    LEAKY_BACKWARD_LOOP(leaky_relu_backward_loop_##S, T, leaky_backward_##S,   \
-                        leaky_backward_vec_##S)
+    LEAKY_BACKWARD_LOOP(leaky_relu_backward_loop_##S, T, leaky_backward_##S)
 
 FLOAT_LOOPS(e, uint16_t)
 FLOAT_LOOPS(f, uint32_t)

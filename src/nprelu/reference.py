@@ -173,7 +173,7 @@ def _ml_loop(operands: tuple[object, ...]) -> np.dtype[Any] | None:
     as NumPy searches loops registered for a user type: for each operand of
     such a type T in turn, the loop is taken when every operand casts safely
     to T."""
-    by_value = not (_LEGACY_PROMOTION and all(np.ndim(o) == 0 for o in operands))
+    by_value = not (_LEGACY_PROMOTION and all(np.asarray(o).ndim == 0 for o in operands))
     for v in operands:
         if _is_python_scalar(v):
             continue
