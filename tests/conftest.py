@@ -22,6 +22,9 @@ each other or this file; everything shared is a fixture here:
     leaves that choice to the platform, and ``np.multiply`` itself picks the
     first factor's NaN in some positions of an array and the second's in
     others (x86-64, AVX-512 tails), so no bit-exact answer exists.
+``layouts``
+    ``layouts[name](pool, n)``: n items of ``pool`` in a memory layout
+    (contiguous, strided, reversed, transposed, Fortran, offset, unaligned).
 ``float_dtype``, ``int_dtype``, ``unary_dtype``
     Parametrised over the loop types: ``e f d g``; ``b B h H i I l L q Q``; and
     all of these plus ``?`` (which computes in int8).
@@ -334,6 +337,31 @@ def assert_same_products(got: object, want: object, first: object, second: objec
             f"{_describe(f2[both], i)}")
 
 
+# --------------------------------------------------------------------------- layouts
+
+
+def unaligned(a: np.ndarray) -> np.ndarray:
+    """A copy of ``a`` one byte off its natural alignment."""
+    buf = np.zeros(a.nbytes + 1, np.uint8)
+    out = buf[1:].view(a.dtype)
+    out[...] = a
+    return out
+
+
+# ``LAYOUTS[name](pool, n)``: n items of ``pool`` in that memory layout (the
+# pool holds at least 3n + 1 items).
+LAYOUTS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
+    "contiguous": lambda p, n: p[:n],
+    "stride2": lambda p, n: p[: 2 * n : 2],
+    "stride3": lambda p, n: p[: 3 * n : 3],
+    "reversed": lambda p, n: p[:n][::-1],
+    "transposed": lambda p, n: p[: 3 * n].reshape(n, 3).T,
+    "fortran": lambda p, n: np.asfortranarray(p[: 2 * n].reshape(2, n)),
+    "offset1": lambda p, n: p[1 : n + 1],
+    "unaligned": lambda p, n: unaligned(p[:n]),
+}
+
+
 @contextmanager
 def strict_fp(what: str) -> Iterator[None]:
     """Every FP error raises and every warning is an error, reported with ``what``."""
@@ -358,6 +386,11 @@ def _assert_same() -> Callable[[object, object], None]:
 @pytest.fixture(name="assert_same_products")
 def _assert_same_products() -> Callable[[object, object, object, object, object], None]:
     return assert_same_products
+
+
+@pytest.fixture(name="layouts")
+def _layouts() -> dict[str, Callable[[np.ndarray, int], np.ndarray]]:
+    return LAYOUTS
 
 
 @pytest.fixture(name="strict_fp")

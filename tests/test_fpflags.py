@@ -28,21 +28,8 @@ LENGTHS = range(71)
 
 
 
-def _unaligned(a: np.ndarray) -> np.ndarray:
-    buf = np.zeros(a.nbytes + 1, np.uint8)
-    out = buf[1:].view(a.dtype)
-    out[...] = a
-    return out
 
-
-LAYOUTS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
-    "contiguous": lambda p, n: p[:n],
-    "stride2": lambda p, n: p[: 2 * n : 2],
-    "stride3": lambda p, n: p[: 3 * n : 3],
-    "reversed": lambda p, n: p[:n][::-1],
-    "transposed": lambda p, n: p[: 3 * n].reshape(n, 3).T,
-    "unaligned": lambda p, n: _unaligned(p[:n]),
-}
+LAYOUTS = ("contiguous", "stride2", "stride3", "reversed", "transposed", "unaligned")
 POOL = 4 * max(LENGTHS) + 1 + max(LENGTHS)
 
 
@@ -66,11 +53,11 @@ def expected(name: str, args: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("name", NAMES)
 def test_errstate_raise(name: str, layout: str, float_dtype: np.dtype[Any], fmt: Any,
-                        assert_same: Any, strict_fp: Any) -> None:
+                        assert_same: Any, strict_fp: Any, layouts: Any) -> None:
     xpool, dypool = pools(fmt, float_dtype)
     for n in LENGTHS:
-        x = LAYOUTS[layout](xpool[n:], n)
-        args = (LAYOUTS[layout](dypool[n:], n), x) if name == "relu_backward" else (x,)
+        x = layouts[layout](xpool[n:], n)
+        args = (layouts[layout](dypool[n:], n), x) if name == "relu_backward" else (x,)
         want = expected(name, tuple(a.copy() for a in args))
         with strict_fp(f"{name}, {float_dtype}, {layout}, n={n}"):
             got = run(name, args)
@@ -140,15 +127,15 @@ def test_errstate_raise_integers(name: str, int_dtype: np.dtype[Any], assert_sam
 
 @pytest.mark.parametrize("name", NAMES)
 def test_default_errstate_no_warning(name: str, float_dtype: np.dtype[Any], fmt: Any,
-                                     assert_same: Any) -> None:
+                                     assert_same: Any, layouts: Any) -> None:
     """With NumPy's default error state (invalid='warn'), nothing is emitted."""
     xpool, dypool = pools(fmt, float_dtype)
     with np.errstate(all="warn"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for n in LENGTHS:
             for layout in ("contiguous", "stride2", "reversed"):
-                x = LAYOUTS[layout](xpool[n:], n)
-                args = ((LAYOUTS[layout](dypool[n:], n), x) if name == "relu_backward"
+                x = layouts[layout](xpool[n:], n)
+                args = ((layouts[layout](dypool[n:], n), x) if name == "relu_backward"
                         else (x,))
                 run(name, args)
     assert [str(w.message) for w in caught] == []
