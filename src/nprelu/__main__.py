@@ -105,8 +105,8 @@ def check_formats(rng: np.random.Generator) -> list[tuple[str, bool]]:
     rows = []
     for fmt in nprelu_formats():
         dtype = np.dtype(getattr(ml_dtypes, fmt))
-        width = {"float6": 6, "float4": 4, "int4": 4, "uint4": 4, "int2": 2,
-                 "uint2": 2}.get(fmt.split("_")[0], 8 * dtype.itemsize)
+        info = ml_dtypes.iinfo if "int" in fmt else ml_dtypes.finfo
+        width = info(dtype).bits  # sub-byte types: the format's own width
         x = np.arange(2**width, dtype=f"u{dtype.itemsize}").view(dtype)
         dy = rng.permutation(x)
         ok = True

@@ -8,26 +8,16 @@
 #include "cacheinfo.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
-#if defined(_MSC_VER) && !defined(__clang__)
-#include <intrin.h>
+#include "dispatch.h"
+
+/* CPUID(leaf, sub), or zeros where the CPU does not report that leaf */
 static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-    int v[4];
-    __cpuid(v, (int)(leaf & 0x80000000u));
+    uint32_t top[4];
+    nprelu_cpuid(leaf & 0x80000000u, 0, top);
     r[0] = r[1] = r[2] = r[3] = 0;
-    if ((uint32_t)v[0] < leaf) return; /* leaf not implemented */
-    __cpuidex(v, (int)leaf, (int)sub);
-    for (int i = 0; i < 4; i++) r[i] = (uint32_t)v[i];
+    if (leaf <= top[0]) nprelu_cpuid(leaf, sub, r);
 }
-#else
-#include <cpuid.h>
-static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
-{
-    r[0] = r[1] = r[2] = r[3] = 0;
-    if (leaf > __get_cpuid_max(leaf & 0x80000000u, 0)) return;
-    __cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]);
-}
-#endif
 
 /* The largest data or unified cache at the highest level of one leaf. */
 static size_t largest_cache(uint32_t leaf)

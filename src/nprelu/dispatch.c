@@ -69,31 +69,33 @@ int nprelu_x86_has_v4(const nprelu_x86_cpu *c)
     return HAS(xcr0(c), XCR0_ZMM);
 }
 
-#if defined(NPRELU_HAVE_AVX2) || defined(NPRELU_HAVE_AVX512)
+#if defined(__x86_64__) || defined(_M_X64)
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>
 #include <immintrin.h>
-static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+void nprelu_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
     int v[4];
     __cpuidex(v, (int)leaf, (int)sub);
     for (int i = 0; i < 4; i++) r[i] = (uint32_t)v[i];
 }
-static uint64_t xgetbv0(void) { return _xgetbv(0); }
+static inline uint64_t xgetbv0(void) { return _xgetbv(0); }
 #else
 #include <cpuid.h>
-static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+void nprelu_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
     __cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]);
 }
-static uint64_t xgetbv0(void)
+static inline uint64_t xgetbv0(void)
 {
     uint32_t lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     return ((uint64_t)hi << 32) | lo;
 }
 #endif
+#endif
 
+#if defined(NPRELU_HAVE_AVX2) || defined(NPRELU_HAVE_AVX512)
 #if defined(__APPLE__)
 #include <sys/sysctl.h>
 /*
@@ -127,20 +129,20 @@ static void read_x86(nprelu_x86_cpu *c)
 {
     uint32_t r[4];
     memset(c, 0, sizeof *c);
-    cpuid(0, 0, r);
+    nprelu_cpuid(0, 0, r);
     c->max_leaf = r[0];
-    cpuid(0x80000000u, 0, r);
+    nprelu_cpuid(0x80000000u, 0, r);
     c->max_ext_leaf = r[0];
     if (c->max_leaf >= 1) {
-        cpuid(1, 0, r);
+        nprelu_cpuid(1, 0, r);
         c->leaf1_ecx = r[2];
     }
     if (c->max_leaf >= 7) {
-        cpuid(7, 0, r);
+        nprelu_cpuid(7, 0, r);
         c->leaf7_ebx = r[1];
     }
     if (c->max_ext_leaf >= 0x80000001u) {
-        cpuid(0x80000001u, 0, r);
+        nprelu_cpuid(0x80000001u, 0, r);
         c->ext1_ecx = r[2];
     }
     if (HAS(c->leaf1_ecx, LEAF1_ECX_OSXSAVE)) c->xcr0 = xgetbv0();

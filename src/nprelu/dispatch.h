@@ -44,6 +44,13 @@ typedef struct {
     int os_avx512;
 } nprelu_x86_cpu;
 
+#if defined(__x86_64__) || defined(_M_X64)
+/* CPUID(leaf, sub) into r = eax, ebx, ecx, edx, as the CPU answers it: the
+   caller checks the leaf against the maximum that leaf 0 or 0x80000000
+   reports (dispatch.c and cacheinfo.c both do). */
+void nprelu_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]);
+#endif
+
 /* x86-64-v3 (AVX2 target) and x86-64-v4 (AVX-512 target): 1 or 0. */
 int nprelu_x86_has_v3(const nprelu_x86_cpu *cpu);
 int nprelu_x86_has_v4(const nprelu_x86_cpu *cpu);
