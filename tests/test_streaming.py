@@ -1,13 +1,15 @@
 """Streaming (non-temporal) stores for large outputs, proven bit-exact.
 
 A contiguous out-of-place loop whose output in one call is at least
-``nprelu._ufuncs.STREAM_THRESHOLD`` bytes computes blocks into a buffer and
-copies them out with streaming stores, the aligned middle of each block
-streamed and its edges stored plainly.  The edges are where such code goes
-wrong, so every loop is run here with unaligned output starts (``out =
-buf[k:k + n]`` for k = 1, 3, 7, ... 63 elements), lengths that are not a
-multiple of any vector width, the bytes around the output checked untouched,
-and the results compared with ``nprelu.reference``.
+``nprelu._ufuncs.STREAM_THRESHOLD`` bytes stores plainly up to a 64-byte line,
+streams whole blocks of lines from there, and stores the tail plainly
+(``relu_and_grad``'s second output is streamed only when it sits at the first
+one's offset within a line).  The edges are where such code goes wrong, so
+every loop is run here with unaligned output starts (``out = buf[k:k + n]``,
+``buf`` on a line, for k = 1, 3, 7, ... 63 elements), both outputs of
+``relu_and_grad`` at the same and at different offsets, lengths that are not
+a multiple of any vector width, the bytes around the output checked
+untouched, and the results compared with ``nprelu.reference``.
 
 The threshold is read at import, so each case runs in a subprocess per
 supported SIMD target (``NPRELU_CPU_TARGET``) and per threshold:
@@ -190,9 +192,14 @@ SENTINEL = 0x5A
 def run_into(name: str, args: tuple[Any, ...], dtype: np.dtype[Any], n: int,
              offsets: tuple[int, ...]) -> tuple[tuple[np.ndarray, ...], list[np.ndarray]]:
     """Call the ufunc with each output at buf[k:k + n] of a buffer filled with
-    a sentinel byte; return the outputs and the buffers."""
-    bufs = [np.full((k + n + 64) * dtype.itemsize, SENTINEL, np.uint8).view(dtype)
-            for k in offsets]
+    a sentinel byte, each buffer starting on a 64-byte line; return the
+    outputs and the buffers."""
+    def line_buffer(nbytes: int) -> np.ndarray:
+        raw = np.full(nbytes + 64, SENTINEL, np.uint8)
+        start = -raw.ctypes.data % 64
+        return raw[start : start + nbytes]
+
+    bufs = [line_buffer((k + n + 64) * dtype.itemsize).view(dtype) for k in offsets]
     outs = tuple(b[k : k + n] for b, k in zip(bufs, offsets))
     f = getattr(nprelu, name)
     with np.errstate(all="ignore"):  # products may flag, as np.multiply's
@@ -206,15 +213,21 @@ def check_case(name: str, dtype: np.dtype[Any], slope: str, n: int, k: int, seed
                assert_same: Any, in_offset: int = 0) -> None:
     args = inputs(name, dtype, slope, n, seed, in_offset)
     want = expected(name, args)
-    nout = getattr(nprelu, name).nout
-    offsets = (k, (k + 5) % 64 or 1)[:nout]
-    outs, bufs = run_into(name, args, dtype, n, offsets)
-    for o, w, b, kk in zip(outs, want, bufs, offsets, strict=True):
-        assert_same(o, w)
-        raw = b.view(np.uint8)
-        size = dtype.itemsize
-        assert (raw[: kk * size] == SENTINEL).all(), f"written before out (k={kk}, n={n})"
-        assert (raw[(kk + n) * size :] == SENTINEL).all(), f"written after out (k={kk}, n={n})"
+    # two outputs: at different offsets within a line, and at the same one
+    # (only then are both streamed)
+    if getattr(nprelu, name).nout == 1:
+        layouts: list[tuple[int, ...]] = [(k,)]
+    else:
+        layouts = [(k, (k + 5) % 64 or 1), (k, k)]
+    for offsets in layouts:
+        outs, bufs = run_into(name, args, dtype, n, offsets)
+        for o, w, b, kk in zip(outs, want, bufs, offsets, strict=True):
+            assert_same(o, w)
+            raw = b.view(np.uint8)
+            size = dtype.itemsize
+            assert (raw[: kk * size] == SENTINEL).all(), f"written before out (k={kk}, n={n})"
+            assert (raw[(kk + n) * size :] == SENTINEL).all(), \
+                f"written after out (k={kk}, n={n})"
 
 
 if MODE:
