@@ -740,8 +740,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         NAME##_contig(in, out, stream_head(out, n, sizeof(T)), c);             \
         STREAM_BLOCKS(T, out, n, i) {                                          \
             ALIGNED64 T buf[STREAM_ITEMS(T)];                                  \
-            for (ptrdiff_t j = 0; j < STREAM_ITEMS(T); j++)                    \
-                buf[j] = KV(in[i + j], c);                                     \
+            NAME##_contig(in + i, buf, STREAM_ITEMS(T), c);                    \
             stream_block((char *)(out + i), (const char *)buf);                \
         }                                                                      \
         NAME##_contig(in + i, out + i, n - i, c);                              \
@@ -807,11 +806,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         STREAM_BLOCKS(T, o1, n, i) {                                           \
             ALIGNED64 T buf1[STREAM_ITEMS(T)];                                 \
             ALIGNED64 T buf2[STREAM_ITEMS(T)];                                 \
-            for (ptrdiff_t j = 0; j < STREAM_ITEMS(T); j++) {                  \
-                const T v = in[i + j];                                         \
-                buf1[j] = KV1(v, c);                                           \
-                buf2[j] = K2(v, c);                                            \
-            }                                                                  \
+            NAME##_contig(in + i, buf1, buf2, STREAM_ITEMS(T), c);             \
             stream_block((char *)(o1 + i), (const char *)buf1);                \
             if (o2_lines)                                                      \
                 stream_block((char *)(o2 + i), (const char *)buf2);            \
@@ -909,8 +904,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         NAME##_contig(dy, x, out, stream_head(out, n, sizeof(T)), c);          \
         STREAM_BLOCKS(T, out, n, i) {                                          \
             ALIGNED64 T buf[STREAM_ITEMS(T)];                                  \
-            for (ptrdiff_t j = 0; j < STREAM_ITEMS(T); j++)                    \
-                buf[j] = K(dy[i + j], x[i + j], c);                            \
+            NAME##_contig(dy + i, x + i, buf, STREAM_ITEMS(T), c);             \
             stream_block((char *)(out + i), (const char *)buf);                \
         }                                                                      \
         NAME##_contig(dy + i, x + i, out + i, n - i, c);                       \
@@ -980,14 +974,13 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
  * is usually one number (step 0) and otherwise an array (PReLU).  K may owe
  * FP flags (float16 rounding), raised once when the loop ends.
  */
-#define SLOPE_LOOP(T, A, n, STMT)                                              \
+#define SLOPE_LOOP(T, n, STMT)                                                 \
     do {                                                                       \
-        const T *a_ = (A);                                                     \
         if (sa == 0) {                                                         \
-            const T a0 = a_[0];                                                \
+            const T a0 = a[0];                                                 \
             for (ptrdiff_t i = 0; i < (n); i++) { const T ai = a0; STMT; }     \
         } else {                                                               \
-            for (ptrdiff_t i = 0; i < (n); i++) { const T ai = a_[i]; STMT; }  \
+            for (ptrdiff_t i = 0; i < (n); i++) { const T ai = a[i]; STMT; }   \
         }                                                                      \
     } while (0)
 
@@ -996,7 +989,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
                                   ptrdiff_t sa, T *RESTRICT out, ptrdiff_t n)  \
     {                                                                          \
         unsigned owed = 0;                                                     \
-        SLOPE_LOOP(T, a, n, out[i] = KV(x[i], ai, &owed));                     \
+        SLOPE_LOOP(T, n, out[i] = KV(x[i], ai, &owed));                        \
         return owed;                                                           \
     }                                                                          \
     static unsigned NAME##_stream(const T *x, const T *a, ptrdiff_t sa,        \
@@ -1007,8 +1000,8 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
             NAME##_contig(x, a, sa, out, stream_head(out, n, sizeof(T)));      \
         STREAM_BLOCKS(T, out, n, i0) {                                         \
             ALIGNED64 T buf[STREAM_ITEMS(T)];                                  \
-            SLOPE_LOOP(T, a + i0 * sa, STREAM_ITEMS(T),                        \
-                       buf[i] = KV(x[i0 + i], ai, &owed));                     \
+            owed |= NAME##_contig(x + i0, a + i0 * sa, sa, buf,                \
+                                  STREAM_ITEMS(T));                            \
             stream_block((char *)(out + i0), (const char *)buf);               \
         }                                                                      \
         owed |= NAME##_contig(x + i0, a + i0 * sa, sa, out + i0, n - i0);      \
@@ -1019,7 +1012,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
                                    ptrdiff_t sa, ptrdiff_t n)                  \
     {                                                                          \
         unsigned owed = 0;                                                     \
-        SLOPE_LOOP(T, a, n, io[i] = KV(io[i], ai, &owed));                     \
+        SLOPE_LOOP(T, n, io[i] = KV(io[i], ai, &owed));                        \
         return owed;                                                           \
     }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
@@ -1058,7 +1051,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
                                   T *RESTRICT out, ptrdiff_t n)                \
     {                                                                          \
         unsigned owed = 0;                                                     \
-        SLOPE_LOOP(T, a, n, out[i] = K(dy[i], x[i], ai, &owed));               \
+        SLOPE_LOOP(T, n, out[i] = K(dy[i], x[i], ai, &owed));                  \
         return owed;                                                           \
     }                                                                          \
     static unsigned NAME##_stream(const T *dy, const T *x, const T *a,         \
@@ -1069,8 +1062,8 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
                                       stream_head(out, n, sizeof(T)));         \
         STREAM_BLOCKS(T, out, n, i0) {                                         \
             ALIGNED64 T buf[STREAM_ITEMS(T)];                                  \
-            SLOPE_LOOP(T, a + i0 * sa, STREAM_ITEMS(T),                        \
-                       buf[i] = K(dy[i0 + i], x[i0 + i], ai, &owed));          \
+            owed |= NAME##_contig(dy + i0, x + i0, a + i0 * sa, sa, buf,       \
+                                  STREAM_ITEMS(T));                            \
             stream_block((char *)(out + i0), (const char *)buf);               \
         }                                                                      \
         owed |= NAME##_contig(dy + i0, x + i0, a + i0 * sa, sa, out + i0,      \
@@ -1083,7 +1076,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
                                       ptrdiff_t n)                             \
     {                                                                          \
         unsigned owed = 0;                                                     \
-        SLOPE_LOOP(T, a, n, io[i] = K(io[i], x[i], ai, &owed));                \
+        SLOPE_LOOP(T, n, io[i] = K(io[i], x[i], ai, &owed));                   \
         return owed;                                                           \
     }                                                                          \
     static unsigned NAME##_inplace_x(const T *RESTRICT dy, T *RESTRICT io,     \
@@ -1091,7 +1084,7 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
                                      ptrdiff_t n)                              \
     {                                                                          \
         unsigned owed = 0;                                                     \
-        SLOPE_LOOP(T, a, n, io[i] = K(dy[i], io[i], ai, &owed));               \
+        SLOPE_LOOP(T, n, io[i] = K(dy[i], io[i], ai, &owed));                  \
         return owed;                                                           \
     }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
