@@ -13,6 +13,13 @@
 # ``reduce``, ``accumulate``, ``reduceat`` and ``outer`` work on the ufuncs
 # with two inputs and one output and raise ValueError on every other ufunc, so
 # they are typed ``NoReturn`` there.
+#
+# Overloads are tried in order, so a NumPy scalar input matches the scalar
+# overload before the ``ArrayLike`` fallback.  From Python 3.12 on, NumPy's
+# stubs give ``np.generic`` a ``__buffer__`` method, which makes every scalar a
+# ``collections.abc.Buffer`` and so an ``ArrayLike`` too, and mypy then reports
+# the intended overlap ("overload-overlap"); on Python 3.11 it does not, hence
+# ``unused-ignore`` beside it.
 
 from typing import Any, Final, Generic, Literal, NoReturn, TypeAlias, TypedDict, TypeVar, overload
 
@@ -94,7 +101,7 @@ class _UFunc_1_1(_NPReluUFunc[_NameT]):  # type: ignore[misc]  # ufunc is final
     @property
     def ntypes(self) -> Literal[14]: ...
     @overload
-    def __call__(
+    def __call__(  # type: ignore[overload-overlap, unused-ignore]
         self, x: _RealT, /, out: tuple[None] | None = None, *, dtype: None = None,
         **kwargs: Unpack[_Kwargs],
     ) -> _RealT: ...
@@ -134,7 +141,7 @@ class _UFunc_1_2(_NPReluUFunc[_NameT]):  # type: ignore[misc]  # ufunc is final
     @property
     def ntypes(self) -> Literal[14]: ...
     @overload
-    def __call__(
+    def __call__(  # type: ignore[overload-overlap, unused-ignore]
         self, x: _RealT, /, *, out: tuple[None, None] | None = None, dtype: None = None,
         **kwargs: Unpack[_Kwargs],
     ) -> tuple[_RealT, _RealT]: ...
@@ -144,7 +151,7 @@ class _UFunc_1_2(_NPReluUFunc[_NameT]):  # type: ignore[misc]  # ufunc is final
         **kwargs: Unpack[_Kwargs],
     ) -> tuple[NDArray[_RealT], NDArray[_RealT]]: ...
     @overload
-    def __call__(
+    def __call__(  # type: ignore[overload-overlap, unused-ignore]
         self, x: _RealT, out1: None, out2: None = None, /, *, dtype: None = None,
         **kwargs: Unpack[_Kwargs],
     ) -> tuple[_RealT, _RealT]: ...
@@ -215,7 +222,7 @@ class _UFunc_2_1(_NPReluUFunc[_NameT]):  # type: ignore[misc]  # ufunc is final
     @property
     def ntypes(self) -> Literal[4]: ...
     @overload
-    def __call__(
+    def __call__(  # type: ignore[overload-overlap, unused-ignore]
         self, a: _FloatT, b: _FloatT | _Weak, /, out: tuple[None] | None = None, *,
         dtype: None = None, **kwargs: Unpack[_Kwargs],
     ) -> _FloatT: ...
@@ -265,7 +272,7 @@ class _UFunc_3_1(_NPReluUFunc[_NameT]):  # type: ignore[misc]  # ufunc is final
     @property
     def ntypes(self) -> Literal[4]: ...
     @overload
-    def __call__(
+    def __call__(  # type: ignore[overload-overlap, unused-ignore]
         self, dy: _FloatT, x: _FloatT, negative_slope: _FloatT | _Weak, /,
         out: tuple[None] | None = None, *, dtype: None = None, **kwargs: Unpack[_Kwargs],
     ) -> _FloatT: ...
