@@ -2,8 +2,10 @@
 
 With ``ml_dtypes`` importable, ``import nprelu`` registers relu-family loops
 for its types, same type out.  Every bit pattern of every format is checked
-(65,536 for bfloat16, 256 for float8, the canonical 64/16/16/4 patterns of the
-sub-byte types, whose storage has the bits above the format's width clear).
+(65,536 for bfloat16, 256 for float8, and all 256 bytes of the sub-byte types:
+a byte with bits set above the format's width, as `int8_array.view(int4)` or
+np.frombuffer make them, gives the result of the value ml_dtypes reads from
+it, written canonically as ml_dtypes writes it).
 
 The expected bits come from ``ml_dtypes``' own conversion to float32 (``> 0``,
 ``isnan``) in an oracle written in this file, never from nprelu; that oracle
@@ -39,7 +41,10 @@ WIDTH = {
     "float8_e4m3b11fnuz": 8, "float8_e5m2": 8, "float8_e5m2fnuz": 8,
     "float6_e2m3fn": 6, "float6_e3m2fn": 6, "float4_e2m1fn": 4,
     "int4": 4, "uint4": 4, "int2": 2, "uint2": 2,
+    "float8_e5m3fnu": 8,
 }
+# Formats that older ml_dtypes releases we admit do not have.
+NEWER = {"float8_e5m3fnu": "0.7"}
 FORMATS = [name for name in WIDTH if hasattr(ml_dtypes, name)]
 FLOAT_FORMATS = [name for name in FORMATS if not name.startswith(("int", "uint"))]
 NARROW = [name for name in FORMATS if WIDTH[name] <= 8]
@@ -68,6 +73,7 @@ SPEC_TABLE: dict[str, tuple[list[range], list[range], int]] = {
     "uint4": ([R(1, 15)], [], 1),
     "int2": ([R(1, 1)], [], 1),
     "uint2": ([R(1, 3)], [], 1),
+    "float8_e5m3fnu": ([R(0x01, 0xFE)], [R(0xFF, 0xFF)], 0x78),
 }
 
 
@@ -79,9 +85,15 @@ def utype(name: str) -> str:
     return f"u{dtype_of(name).itemsize}"
 
 
-def patterns(name: str) -> np.ndarray:
+def canonical_patterns(name: str) -> np.ndarray:
     """Every canonical bit pattern of the format, in order."""
     return np.arange(1 << WIDTH[name], dtype=utype(name)).view(dtype_of(name))
+
+
+def patterns(name: str) -> np.ndarray:
+    """Every storage pattern, in order: all 256 bytes of the 8-bit storage
+    (of sub-byte formats too), all 65,536 of bfloat16."""
+    return np.arange(1 << (8 * dtype_of(name).itemsize), dtype=utype(name)).view(dtype_of(name))
 
 
 def raw(a: np.ndarray) -> np.ndarray:
@@ -107,9 +119,19 @@ def one_bits(name: str) -> int:
     return int(np.array([1.0], np.float32).astype(dtype_of(name)).view(utype(name))[0])
 
 
+def canonical(x: np.ndarray) -> np.ndarray:
+    """The bits ml_dtypes writes for the value it reads from each element:
+    converted to float32 and back (exact for every format), NaNs as stored."""
+    x = np.asarray(x)
+    f = x.astype(np.float32)
+    with np.errstate(all="ignore"):
+        back = raw(f.astype(x.dtype))
+    return np.where(np.isnan(f), raw(x), back).astype(raw(x).dtype)
+
+
 def oracle_relu(x: np.ndarray) -> np.ndarray:
     pos, nan = classify(x)
-    return np.where(pos | nan, raw(x), 0).astype(raw(x).dtype).view(x.dtype)
+    return np.where(pos | nan, canonical(x), 0).astype(raw(x).dtype).view(x.dtype)
 
 
 def oracle_grad(x: np.ndarray) -> np.ndarray:
@@ -119,7 +141,7 @@ def oracle_grad(x: np.ndarray) -> np.ndarray:
 
 def oracle_backward(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
     pos, _ = classify(x)
-    return np.where(pos, raw(dy), 0).astype(raw(dy).dtype).view(dy.dtype)
+    return np.where(pos, canonical(dy), 0).astype(raw(dy).dtype).view(dy.dtype)
 
 
 ORACLE: dict[str, Callable[..., Any]] = {
@@ -151,9 +173,15 @@ def fmt_name(request: pytest.FixtureRequest) -> str:
 
 
 def test_every_listed_format_present() -> None:
-    """The formats the SPEC lists are all in the installed ml_dtypes."""
-    assert FORMATS == list(WIDTH), sorted(set(WIDTH) - set(FORMATS))
+    """The formats the SPEC lists are all in the installed ml_dtypes (those
+    newer than it excepted), and nprelu registered loops for each."""
+    version = tuple(int(p) for p in ml_dtypes.__version__.split(".")[:2])
+    expected = [n for n in WIDTH
+                if n not in NEWER or version >= tuple(int(p) for p in NEWER[n].split("."))]
+    assert FORMATS == expected, sorted(set(expected) ^ set(FORMATS))
     assert set(reference.ML_TYPES) == set(WIDTH)
+    from nprelu import _ufuncs
+    assert sorted(_ufuncs._registered_formats) == sorted(FORMATS)
 
 
 def test_widths_are_ml_dtypes_own(fmt_name: str) -> None:
@@ -165,7 +193,7 @@ def test_widths_are_ml_dtypes_own(fmt_name: str) -> None:
 def test_oracle_is_the_spec_table(fmt_name: str) -> None:
     """ml_dtypes' conversion classifies every pattern as the SPEC's table does."""
     positive, nans, one = SPEC_TABLE[fmt_name]
-    x = patterns(fmt_name)
+    x = canonical_patterns(fmt_name)
     pos, nan = classify(x)
     want_pos = np.zeros(x.size, bool)
     for r in positive:
@@ -438,21 +466,35 @@ def test_reference_resolution_is_numpy(assert_same: Any) -> None:
     reference's rule gives the same type and bits."""
     ops = resolution_operands()
     bad = []
+    def out_of_range(v: Any, other: Any) -> bool:
+        # NumPy's conversion of a Python int that an ml_dtypes integer type
+        # cannot hold raises or wraps by rules of NumPy and ml_dtypes, not
+        # nprelu's: such pairs are left out.
+        t = getattr(other, "dtype", None)
+        if type(v) is not int or t is None or t.name not in reference.ML_INT_TYPES:
+            return False
+        info = ml_dtypes.iinfo(t)
+        return not int(info.min) <= v <= int(info.max)
+
     for dy in ops:
         for x in ops:
+            if out_of_range(dy, x) or out_of_range(x, dy):
+                continue
             with np.errstate(all="ignore"):  # 70000 overflows float16 in NumPy's cast
+                # TypeError: no loop; OverflowError: a Python int that the
+                # loop's integer type cannot hold (NEP 50)
                 try:
                     got = nprelu.relu_backward(dy, x)
-                except TypeError:
-                    got = None
+                except (TypeError, OverflowError) as e:
+                    got = type(e)
                 try:
                     want = reference.relu_backward(dy, x)
-                except TypeError:
-                    want = None
+                except (TypeError, OverflowError) as e:
+                    want = type(e)
             label = f"relu_backward({getattr(dy, 'dtype', repr(dy))}, {getattr(x, 'dtype', repr(x))})"
-            if got is None or want is None:
-                if (got is None) != (want is None):
-                    bad.append(f"{label}: only one of nprelu and the reference raises")
+            if isinstance(got, type) or isinstance(want, type):
+                if got is not want:
+                    bad.append(f"{label}: nprelu {got}, reference {want}")
                 continue
             if np.asarray(got).dtype != np.asarray(want).dtype:
                 bad.append(f"{label}: {np.asarray(got).dtype}, reference {np.asarray(want).dtype}")
@@ -624,3 +666,154 @@ def test_formats_without_a_loop(name: str, kind: str, assert_same: Any) -> None:
         assert g.dtype != t
         assert_same(g, w)
     assert raw(x).tobytes() == raw(before).tobytes()
+
+
+# --------------------------------------------------------------------------- stored bytes
+
+
+@pytest.mark.parametrize(("fmt", "byte", "relu", "grad"), [
+    ("int4", 0xFF, 0x00, 0x00),           # -1: dropped (relu keeps no negative)
+    ("int4", 0x17, 0x07, 0x01),           # +7 with a stray high bit: kept, canonical
+    ("uint4", 0x81, 0x01, 0x01),          # 1
+    ("float6_e2m3fn", 0x41, 0x00, 0x00),  # ml_dtypes reads -0.125
+    ("float4_e2m1fn", 0x11, 0x00, 0x00),  # ml_dtypes reads -0.5
+    ("int2", 0xFD, 0x01, 0x01),           # +1
+])
+def test_sub_byte_bytes_as_ml_dtypes_reads_them(fmt: str, byte: int, relu: int, grad: int) -> None:
+    """Bytes with bits above the format's width: the results of the value
+    ml_dtypes reads (written out by hand here), in canonical storage."""
+    x = np.array([byte], np.uint8).view(dtype_of(fmt))
+    assert raw(nprelu.relu(x)).tolist() == [relu]
+    assert raw(nprelu.relu_grad(x)).tolist() == [grad]
+    assert raw(nprelu.relu_backward(x, np.ones(1, dtype_of(fmt)))).tolist() == [
+        int(canonical(x)[0])]
+
+
+def test_every_byte_differs_from_masking_somewhere() -> None:
+    """The all-bytes tests above are not vacuous: for each sub-byte format
+    some bytes read as another value than their low bits alone."""
+    for fmt in ("float6_e2m3fn", "float4_e2m1fn", "int4", "uint2"):
+        b = patterns(fmt)
+        assert (raw(b) != canonical(b)).sum() > 0, fmt
+
+
+# --------------------------------------------------------------------------- registration checks
+
+
+def test_format_table_mismatch_is_skipped_with_a_warning() -> None:
+    """A dtype whose itemsize or alignment does not match the format table
+    gets no loops, only a RuntimeWarning naming it (a fake ml_dtypes module
+    whose bfloat16 is an 8-bit type and float8_e4m3fn a 16-bit one)."""
+    code = textwrap.dedent("""
+        import types, warnings
+        import numpy as np, ml_dtypes, nprelu
+        from nprelu import _ufuncs
+        fake = types.SimpleNamespace(bfloat16=ml_dtypes.float8_e4m3fn,
+                                     float8_e4m3fn=ml_dtypes.bfloat16,
+                                     float8_e5m2=np.float16)
+        loops_before = [len(f.types) for f in (nprelu.relu, nprelu.relu_backward)]
+        _ufuncs._registered_formats.clear()
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            _ufuncs.register_formats(fake)
+        messages = sorted(str(m.message) for m in w if m.category is RuntimeWarning)
+        for m in messages:
+            print(m)
+        assert len(messages) == 3, messages
+        assert dict(_ufuncs._registered_formats) == {}
+        assert [len(f.types) for f in (nprelu.relu, nprelu.relu_backward)] == loops_before
+        x = np.array([-1.0, 2.0], np.float16)
+        assert nprelu.relu(x).tolist() == [0.0, 2.0]
+        print("ok")
+    """)
+    r = run_python(code)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
+    assert out[-1] == "ok"
+    assert any("ml_dtypes.bfloat16" in m and "itemsize 1" in m for m in out)
+    assert any("ml_dtypes.float8_e4m3fn" in m and "itemsize 2" in m for m in out)
+    assert any("ml_dtypes.float8_e5m2" in m and "NumPy's own float16" in m for m in out)
+
+
+# --------------------------------------------------------------------------- Python scalars (NEP 50)
+
+
+def _scalar_kinds() -> list[tuple[str, Any]]:
+    return [("int", 1), ("float", 1.0), ("int", 3), ("float", -0.5)]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_python_scalars_resolve_as_numpy_builtins(fmt: str) -> None:
+    """A Python int or float beside a T array: relu_backward resolves where
+    NumPy's own two-input ufuncs with a T loop resolve under the installed
+    ml_dtypes (np.add has a loop for every ml_dtypes type), and to the same
+    float loop where they go to one of e f d g; in both operand orders."""
+    t = dtype_of(fmt)
+    x = np.array([1, 0], t)
+    for _, s in _scalar_kinds():
+        for args in ((x, s), (s, x)):
+            want = np.add(*args).dtype
+            got = nprelu.relu_backward(*args).dtype
+            if want == t or want.char in "efdg":
+                assert got == want, (fmt, args, got, want)
+            assert reference.relu_backward(*args).dtype == got
+
+
+@pytest.mark.parametrize("fmt", FLOAT_FORMATS)
+def test_float_pairs_resolve_as_heaviside(fmt: str) -> None:
+    """relu_backward and np.heaviside / np.copysign have the same loop set
+    for two ml_dtypes float types and the built-in floats when ml_dtypes
+    gives those ufuncs loops for its types (0.7): they resolve every pair of
+    those operand kinds alike."""
+    t = dtype_of(fmt)
+    if np.heaviside.resolve_dtypes((t, t, None))[-1] != t:
+        pytest.skip(f"ml_dtypes {ml_dtypes.__version__} has no heaviside loop for {fmt}")
+    kinds: list[Any] = [t, np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64),
+                        float, int]
+    for a in kinds:
+        for b in kinds:
+            if a in (float, int) and b in (float, int):
+                continue
+            for builtin in (np.heaviside, np.copysign):
+                want = builtin.resolve_dtypes((a, b, None))[-1]
+                got = nprelu.relu_backward.resolve_dtypes((a, b, None))[-1]
+                assert got == want, (builtin.__name__, a, b, got, want)
+
+
+# --------------------------------------------------------------------------- import cost
+
+
+IMPORT_ORDERS = {
+    "nprelu_then_ml_dtypes": "import nprelu\nassert 'ml_dtypes' not in sys.modules\nimport ml_dtypes\n",
+    "ml_dtypes_then_nprelu": "import ml_dtypes\nimport nprelu\n",
+    "ml_dtypes_from_a_thread": textwrap.dedent("""
+        import nprelu, threading
+        assert 'ml_dtypes' not in sys.modules
+        t = threading.Thread(target=lambda: __import__("ml_dtypes"))
+        t.start(); t.join()
+        import ml_dtypes
+    """),
+}
+
+
+@pytest.mark.parametrize("order", sorted(IMPORT_ORDERS))
+def test_ml_tests_pass_in_every_import_order(order: str) -> None:
+    """`import nprelu` does not import ml_dtypes; the loops exist once
+    ml_dtypes is imported, whichever comes first and from whichever thread:
+    this file's semantic tests pass in a process that imports them so."""
+    code = "import sys\n" + IMPORT_ORDERS[order] + textwrap.dedent(f"""
+        import pytest
+        sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", "-x",
+                              "-o", "addopts=--import-mode=importlib",
+                              "-k", "every_pattern or backward_pairs or dtype_kept or python_scalars",
+                              {__file__!r}]))
+    """)
+    r = run_python(code)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert " passed" in r.stdout
+
+
+def test_import_does_not_import_ml_dtypes() -> None:
+    r = run_python("import sys, nprelu\nprint('ml_dtypes' in sys.modules)")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"

@@ -6,7 +6,12 @@
 ``nprelu.reference`` holds their definitions in plain NumPy.
 """
 
-from typing import TypedDict
+import contextlib
+import importlib.abc
+import sys
+import threading
+from types import ModuleType
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -77,16 +82,64 @@ for _ufunc, _names in _PARAMETERS.items():
     _name_parameters(_ufunc, _names)
 del _ufunc, _names, _PARAMETERS, _name_parameters
 
-# Loops for ml_dtypes' types (bfloat16, float8, ...), when it is installed.
-try:
-    import ml_dtypes as _ml_dtypes
-except ImportError:
-    pass
-else:
-    from ._ufuncs import register_formats as _register_formats
+# Loops for ml_dtypes' types (bfloat16, float8, ...), registered when
+# ml_dtypes is imported: at once if it already is, else by a finder on
+# sys.meta_path that runs the registration right after ml_dtypes' own module
+# code, while the import still holds ml_dtypes' module lock, so no other
+# thread sees ml_dtypes before its loops exist.  `import nprelu` itself never
+# imports ml_dtypes (it costs about half a second).
+_ml_lock = threading.Lock()
 
-    _register_formats(_ml_dtypes)
-    del _ml_dtypes, _register_formats
+
+def _register_ml_dtypes(module: ModuleType) -> None:
+    from ._ufuncs import register_formats
+
+    with _ml_lock:
+        register_formats(module)
+
+
+class _RegisterOnImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds ml_dtypes with the finders after it and wraps its loader, so
+    that nprelu's loops are registered once ml_dtypes' module has run."""
+
+    def __init__(self, loader: importlib.abc.Loader | None = None) -> None:
+        self._loader = loader
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "ml_dtypes" or self._loader is not None:
+            return None
+        spec = None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                break
+        if spec is None or spec.loader is None:
+            return spec
+        spec.loader = _RegisterOnImport(spec.loader)
+        return spec
+
+    def create_module(self, spec: Any) -> Any:
+        assert self._loader is not None
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        assert self._loader is not None
+        self._loader.exec_module(module)
+        module.__loader__ = self._loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = self._loader
+        _register_ml_dtypes(module)
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(_ml_finder)
+
+
+if "ml_dtypes" in sys.modules:
+    _register_ml_dtypes(sys.modules["ml_dtypes"])
+else:
+    _ml_finder = _RegisterOnImport()
+    sys.meta_path.insert(0, _ml_finder)
 
 
 class CpuTargets(TypedDict):

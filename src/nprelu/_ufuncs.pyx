@@ -14,7 +14,7 @@ from numpy cimport (
 )
 
 cdef extern from "numpy/ndarraytypes.h":
-    enum: NPY_HALF  # missing from numpy's .pxd
+    enum: NPY_HALF, NPY_USERDEF  # missing from numpy's .pxd
 
 cnp.import_array()
 cnp.import_ufunc()
@@ -26,10 +26,12 @@ cdef extern from "dispatch.h":
         NPRELU_N_ALL_TYPES
         NPRELU_N_FLOAT_TYPES
         NPRELU_N_FORMAT_WIDTHS
+        NPRELU_FORMAT_NARROW
         NPRELU_MAX_FORMATS
     ctypedef struct nprelu_format:
         const char *name
         unsigned bits
+        unsigned short low_mask
     const nprelu_format nprelu_formats[]
     const int nprelu_n_formats
     ctypedef struct nprelu_kernels:
@@ -557,13 +559,93 @@ leaky_relu_backward = PyUFunc_FromFuncAndData(
 
 # ---------------------------------------------------------------------------
 # ml_dtypes: loops for its formats (formats.c), added to the relu family
-# when the package is importable.  One loop per storage width, handed its
-# format's constants as the loop data; NumPy keeps the data pointer, so the
-# table is static, and so are the type arrays.
+# when ml_dtypes is imported (__init__.py says when).  One loop per storage
+# kind, handed its format's constants as the loop data; NumPy keeps the data
+# pointer, so the table is static, and so are the type arrays.
 # ---------------------------------------------------------------------------
 
+from cpython.pycapsule cimport PyCapsule_New
+from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF
+from cpython.exc cimport PyErr_ExceptionMatches, PyErr_Clear
+
+cdef extern from "numpy/arrayobject.h":
+    ctypedef struct PyArray_DTypeMeta:
+        pass
+    PyArray_DTypeMeta *PyArray_PromoteDTypeSequence(
+        cnp.npy_intp length, PyArray_DTypeMeta **dtypes)
+    # The DTypes of Python int, float and complex operands (NEP 50).
+    PyArray_DTypeMeta PyArray_PyLongDType
+    PyArray_DTypeMeta PyArray_PyFloatDType
+    PyArray_DTypeMeta PyArray_PyComplexDType
+
+cdef extern from "numpy/ufuncobject.h":
+    int PyUFunc_AddPromoter(object ufunc, object dtypes, object promoter) except -1
+
 cdef int format_types[NPRELU_MAX_FORMATS][3]
-_registered_formats = None
+_registered_formats = {}
+
+
+# The DTypes that have format loops (NumPy keeps them alive: they are
+# registered types); the promoter takes only these.
+cdef PyArray_DTypeMeta *format_dtypes[NPRELU_MAX_FORMATS]
+cdef int n_format_dtypes = 0
+
+
+cdef inline int is_python_scalar(PyArray_DTypeMeta *dt) noexcept:
+    return (dt == &PyArray_PyLongDType or dt == &PyArray_PyFloatDType
+            or dt == &PyArray_PyComplexDType)
+
+
+cdef int common_dtype_promoter(
+        PyObject *ufunc, PyArray_DTypeMeta **op_dtypes,
+        PyArray_DTypeMeta **signature, PyArray_DTypeMeta **new_op_dtypes) noexcept:
+    """A NumPy promoter (``PyArrayMethod_PromoterFunction``) beside the
+    loops of the ml_dtypes types: where NumPy's promotion rules (extended by
+    ml_dtypes for its own types) give the inputs a common DType that has a
+    format loop, every operand takes it; elsewhere NumPy's legacy loop search
+    decides, as it does for np.add's legacy loops.  So a Python float beside
+    a bfloat16 array is bfloat16 where ml_dtypes makes Python scalars weak
+    for its types (0.7) and float32, by the search, where it does not."""
+    cdef cnp.ufunc uf = <cnp.ufunc>ufunc
+    cdef PyArray_DTypeMeta *inputs[8]
+    cdef cnp.npy_intp n = 0
+    cdef int i, weak
+    if uf.nin > 8:
+        return -1
+    # The operands' own DTypes first, the Python scalars' after them: NumPy
+    # asks the first DType of a pair for the common one, and Python float's
+    # answer beside a user type is the old float16-based guess (float32 for
+    # bfloat16) even where the user type says its own type.
+    for weak in range(2):
+        for i in range(uf.nin):
+            if op_dtypes[i] != NULL and is_python_scalar(op_dtypes[i]) == weak:
+                inputs[n] = op_dtypes[i]
+                n += 1
+    cdef PyArray_DTypeMeta *common = PyArray_PromoteDTypeSequence(n, inputs)
+    if common == NULL:
+        if PyErr_ExceptionMatches(TypeError):
+            PyErr_Clear()  # no common DType: the legacy search decides
+        return -1
+    cdef int has_loop = 0
+    for i in range(n_format_dtypes):
+        if format_dtypes[i] == common:
+            has_loop = 1
+    if not has_loop:
+        # Returning -1 with no error set hands the operands to NumPy's
+        # legacy type resolution (the loop search by safe casts).
+        Py_DECREF(<object><PyObject *>common)
+        return -1
+    cdef PyArray_DTypeMeta *chosen
+    for i in range(uf.nargs):
+        chosen = signature[i] if signature[i] != NULL else common
+        Py_INCREF(<object><PyObject *>chosen)
+        new_op_dtypes[i] = chosen
+    Py_DECREF(<object><PyObject *>common)
+    return 0
+
+
+cdef object PROMOTER = PyCapsule_New(
+    <void *>common_dtype_promoter, "numpy._ufunc_promoter", NULL)
 
 
 cdef add_loop(ufunc, int type_num, nprelu_loop loop, int *types, void *data):
@@ -571,26 +653,68 @@ cdef add_loop(ufunc, int type_num, nprelu_loop loop, int *types, void *data):
         ufunc, type_num, <PyUFuncGenericFunction>loop, types, data)
 
 
-def register_formats(ml_dtypes):
-    """Add the loops for every format of ``ml_dtypes`` in the table.
+def add_promoters(ufunc, dtypes):
+    """The promoter above for the operand DTypes of ``ufunc`` (two inputs)
+    that hold one of ``dtypes``: for those types T and U, ``(T, U)`` (U may
+    be T) first, then ``(T, any)`` and ``(any, T)``.  NumPy takes the most
+    specific match but refuses two equally specific ones met in turn, so the
+    pairs come first (``(T, any)`` and ``(any, U)`` tie for ``(T, U)``), as
+    ml_dtypes orders its own.  Operands of NumPy's own types alone meet no
+    promoter: their resolution is NumPy's loop search, unchanged."""
+    if ufunc.nin != 2:
+        return
+    metas = [type(d) for d in dtypes]
+    keys = [(a, b) for a in metas for b in metas]
+    keys += [k for m in metas for k in ((m, None), (None, m))]
+    for key in keys:
+        PyUFunc_AddPromoter(ufunc, key + (None,) * ufunc.nout, PROMOTER)
 
-    Runs once (at ``import nprelu``); returns the names registered.  A
-    format this version of ml_dtypes lacks is left out.
+
+def format_dtype_problem(name, dtype, unsigned bits):
+    """Why ``dtype`` cannot take the loops of the table's format ``name``
+    (storage of ``bits`` bits), or None: the loops read and write exactly
+    bits / 8 bytes per element, aligned to that size, of a type of its own."""
+    if dtype.num < NPY_USERDEF:
+        return f"it is NumPy's own {dtype.name}, not a user-defined type"
+    if dtype.itemsize * 8 != bits or dtype.alignment * 8 != bits:
+        return (f"itemsize {dtype.itemsize} and alignment {dtype.alignment} "
+                f"do not match the {bits}-bit format nprelu knows")
+    return None
+
+
+def register_formats(ml_dtypes):
+    """Add the loops (and promoters) for every format of the table that
+    ``ml_dtypes`` has, once per type; returns the names registered so far.
+
+    A format this version of ml_dtypes lacks is left out; one whose dtype
+    does not match the table (itemsize, alignment) is skipped with a
+    RuntimeWarning naming it.  Not thread-safe by itself: __init__.py calls
+    it under a lock.
     """
-    global _registered_formats
-    if _registered_formats is not None:
-        return _registered_formats
+    import warnings
+    global n_format_dtypes
     cdef int k, w, t
     cdef void *data
-    names = []
+    added = []
     for k in range(nprelu_n_formats):
         name = nprelu_formats[k].name.decode()
         scalar_type = getattr(ml_dtypes, name, None)
-        if scalar_type is None:
+        if scalar_type is None or name in _registered_formats:
             continue
-        t = np.dtype(scalar_type).num
+        dtype = np.dtype(scalar_type)
+        problem = format_dtype_problem(name, dtype, nprelu_formats[k].bits)
+        if problem is not None:
+            warnings.warn(f"nprelu: no loops for ml_dtypes.{name}: {problem}",
+                          RuntimeWarning, stacklevel=2)
+            continue
+        t = dtype.num
         format_types[k][0] = format_types[k][1] = format_types[k][2] = t
-        w = 0 if nprelu_formats[k].bits == 8 else 1
+        if nprelu_formats[k].bits == 16:
+            w = 1
+        elif nprelu_formats[k].low_mask == 0xFF:
+            w = 0
+        else:
+            w = NPRELU_FORMAT_NARROW
         data = <void *>&nprelu_formats[k]
         add_loop(relu, t, kernels.format_relu[w], format_types[k], data)
         add_loop(relu_grad, t, kernels.format_relu_grad[w], format_types[k], data)
@@ -598,9 +722,13 @@ def register_formats(ml_dtypes):
                  format_types[k], data)
         add_loop(relu_backward, t, kernels.format_relu_backward[w],
                  format_types[k], data)
-        names.append(name)
-    _registered_formats = tuple(names)
-    return _registered_formats
+        meta = type(dtype)
+        format_dtypes[n_format_dtypes] = <PyArray_DTypeMeta *><PyObject *>meta
+        n_format_dtypes += 1
+        added.append(dtype)
+        _registered_formats[name] = dtype
+    add_promoters(relu_backward, added)
+    return tuple(_registered_formats)
 
 
 # ---------------------------------------------------------------------------

@@ -210,41 +210,65 @@ UNSIGNED_KERNELS(Q, unsigned long long)
  * The ml_dtypes formats (kernels.h, formats.c): the same three tests as the
  * IEEE kernels, with the constants of the format read from the loop's data
  * once per call.  The loop templates pass the constants by value, so they
- * live in registers (a uint8_t output could otherwise alias them).
+ * live in registers (a uint8_t output could otherwise alias them).  The
+ * sub-byte formats ("narrow") first map each byte to its canonical pattern;
+ * the full-width ones skip that step (CANON is the identity for them).
  */
-#define FORMAT_KERNELS(W)                                                      \
+#define FORMAT_CONSTANTS(W)                                                    \
     typedef struct {                                                           \
-        uint##W##_t pos_max, drop_lo, drop_span, one;                          \
+        uint##W##_t pos_lo, pos_span, pos_flip, drop_lo, drop_span, one;       \
+        uint##W##_t low_mask, sign_fold;                                       \
     } format##W;                                                               \
     static inline format##W load_format##W(const void *data)                   \
     {                                                                          \
         const nprelu_format *f = (const nprelu_format *)data;                  \
-        format##W c = {(uint##W##_t)f->pos_max, (uint##W##_t)f->drop_lo,       \
-                       (uint##W##_t)f->drop_span, (uint##W##_t)f->one};        \
+        format##W c = {(uint##W##_t)f->pos_lo,    (uint##W##_t)f->pos_span,    \
+                       (uint##W##_t)f->pos_flip,  (uint##W##_t)f->drop_lo,     \
+                       (uint##W##_t)f->drop_span, (uint##W##_t)f->one,         \
+                       (uint##W##_t)f->low_mask,  (uint##W##_t)f->sign_fold};  \
         return c;                                                              \
     }                                                                          \
-    static inline uint##W##_t format_positive##W(uint##W##_t u, format##W c)   \
+    static inline uint##W##_t format_same##W(uint##W##_t u, format##W c)       \
     {                                                                          \
-        return range_mask##W((uint##W##_t)(u - 1u),                            \
-                             (uint##W##_t)(c.pos_max - 1u));                   \
+        (void)c;                                                               \
+        return u;                                                              \
     }                                                                          \
-    static inline uint##W##_t format_relu##W(uint##W##_t u, format##W c)       \
+    static inline uint##W##_t format_canon##W(uint##W##_t u, format##W c)      \
     {                                                                          \
-        return (uint##W##_t)(u & ~range_mask##W((uint##W##_t)(u - c.drop_lo),  \
-                                                c.drop_span));                 \
-    }                                                                          \
-    static inline uint##W##_t format_grad##W(uint##W##_t u, format##W c)       \
-    {                                                                          \
-        return (uint##W##_t)(c.one & format_positive##W(u, c));                \
-    }                                                                          \
-    static inline uint##W##_t format_backward##W(uint##W##_t dy,               \
-                                                 uint##W##_t x, format##W c)   \
-    {                                                                          \
-        return (uint##W##_t)(dy & format_positive##W(x, c));                   \
+        const uint##W##_t high = (uint##W##_t)((uint##W##_t)0 -                \
+                                               (uint##W##_t)(u > c.low_mask)); \
+        return (uint##W##_t)((u & c.low_mask) | (c.sign_fold & high));         \
     }
 
-FORMAT_KERNELS(8)
-FORMAT_KERNELS(16)
+/* P: the name prefix; CANON: format_same or format_canon. */
+#define FORMAT_KERNELS(P, W, CANON)                                            \
+    static inline uint##W##_t P##_positive##W(uint##W##_t k, format##W c)      \
+    {                                                                          \
+        return (uint##W##_t)(range_mask##W((uint##W##_t)(k - c.pos_lo),        \
+                                           c.pos_span) ^ c.pos_flip);          \
+    }                                                                          \
+    static inline uint##W##_t P##_relu##W(uint##W##_t u, format##W c)          \
+    {                                                                          \
+        const uint##W##_t k = CANON##W(u, c);                                  \
+        return (uint##W##_t)(k & ~range_mask##W((uint##W##_t)(k - c.drop_lo),  \
+                                                c.drop_span));                 \
+    }                                                                          \
+    static inline uint##W##_t P##_grad##W(uint##W##_t u, format##W c)          \
+    {                                                                          \
+        return (uint##W##_t)(c.one & P##_positive##W(CANON##W(u, c), c));      \
+    }                                                                          \
+    static inline uint##W##_t P##_backward##W(uint##W##_t dy, uint##W##_t x,   \
+                                              format##W c)                     \
+    {                                                                          \
+        return (uint##W##_t)(CANON##W(dy, c) &                                 \
+                             P##_positive##W(CANON##W(x, c), c));              \
+    }
+
+FORMAT_CONSTANTS(8)
+FORMAT_CONSTANTS(16)
+FORMAT_KERNELS(format, 8, format_same)
+FORMAT_KERNELS(format, 16, format_same)
+FORMAT_KERNELS(narrow, 8, format_canon)
 
 /* ------------------------------------------------------------------------
  * Leaky ReLU.  The negative branch is a product, and a product can raise
@@ -1193,25 +1217,27 @@ LONGDOUBLE_LOOP(leaky_relu_grad_loop_g, 2, leaky_grad_g(p[0], p[1], p[2]))
 LONGDOUBLE_LOOP(leaky_relu_backward_loop_g, 3,
                 leaky_backward_g(p[0], p[1], p[2], p[3]))
 
-/* the ml_dtypes formats, one loop per storage width */
-#define FORMAT_LOOPS(W)                                                        \
-    UNARY_LOOP(format_relu_loop##W, uint##W##_t, format_relu##W,               \
-               format_relu##W, format##W, load_format##W)                      \
-    UNARY_LOOP(format_relu_grad_loop##W, uint##W##_t, format_grad##W,          \
-               format_grad##W, format##W, load_format##W)                      \
-    UNARY2_LOOP(format_relu_and_grad_loop##W, uint##W##_t, format_relu##W,     \
-                format_grad##W, format_relu##W, format##W, load_format##W)     \
-    BINARY_LOOP(format_relu_backward_loop##W, uint##W##_t, format_backward##W, \
+/* the ml_dtypes formats, one loop per storage kind (kernels.h) */
+#define FORMAT_LOOPS(P, W)                                                     \
+    UNARY_LOOP(P##_relu_loop##W, uint##W##_t, P##_relu##W, P##_relu##W,        \
+               format##W, load_format##W)                                      \
+    UNARY_LOOP(P##_relu_grad_loop##W, uint##W##_t, P##_grad##W, P##_grad##W,   \
+               format##W, load_format##W)                                      \
+    UNARY2_LOOP(P##_relu_and_grad_loop##W, uint##W##_t, P##_relu##W,           \
+                P##_grad##W, P##_relu##W, format##W, load_format##W)           \
+    BINARY_LOOP(P##_relu_backward_loop##W, uint##W##_t, P##_backward##W,       \
                 format##W, load_format##W)
 
-FORMAT_LOOPS(8)
-FORMAT_LOOPS(16)
+FORMAT_LOOPS(format, 8)
+FORMAT_LOOPS(format, 16)
+FORMAT_LOOPS(narrow, 8)
 
 #define ALL_TYPES(F)                                                           \
     {F##_b, F##_B, F##_h, F##_H, F##_i, F##_I, F##_l, F##_L, F##_q, F##_Q,     \
      F##_e, F##_f, F##_d, F##_g}
 #define FLOAT_TYPES(F) {F##_e, F##_f, F##_d, F##_g}
-#define FORMAT_WIDTHS(F) {F##8, F##16}
+#define FORMAT_WIDTHS(F)                                                       \
+    {format_##F##8, format_##F##16, narrow_##F##8}
 
 const nprelu_kernels NPRELU_CAT(nprelu_kernels_, NPRELU_TARGET) = {
     ALL_TYPES(relu_loop),
@@ -1221,9 +1247,9 @@ const nprelu_kernels NPRELU_CAT(nprelu_kernels_, NPRELU_TARGET) = {
     FLOAT_TYPES(leaky_relu_loop),
     FLOAT_TYPES(leaky_relu_grad_loop),
     FLOAT_TYPES(leaky_relu_backward_loop),
-    FORMAT_WIDTHS(format_relu_loop),
-    FORMAT_WIDTHS(format_relu_grad_loop),
-    FORMAT_WIDTHS(format_relu_and_grad_loop),
-    FORMAT_WIDTHS(format_relu_backward_loop),
+    FORMAT_WIDTHS(relu_loop),
+    FORMAT_WIDTHS(relu_grad_loop),
+    FORMAT_WIDTHS(relu_and_grad_loop),
+    FORMAT_WIDTHS(relu_backward_loop),
     STREAMING_STORES,
 };

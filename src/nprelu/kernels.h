@@ -26,26 +26,38 @@ typedef void (*nprelu_loop)(char **args, const ptrdiff_t *dimensions,
 enum { NPRELU_N_ALL_TYPES = 14, NPRELU_N_FLOAT_TYPES = 4 };
 
 /*
- * A sign-magnitude bit format of 8 or 16 bits (ml_dtypes' bfloat16, float8,
- * float6, float4 and small integers), as the unsigned storage word u:
- *   x > 0            <=>  1 <= u <= pos_max
- *   relu drops x     <=>  drop_lo <= u <= drop_lo + drop_span
+ * A bit format of 8 or 16 bits (ml_dtypes' bfloat16, float8, float6, float4
+ * and small integers), as the unsigned storage word u.  A byte of a sub-byte
+ * format may have bits set above the format's width (an int8 array viewed
+ * as int4, np.frombuffer); its canonical pattern, the one ml_dtypes reads it
+ * as and writes, is
+ *   k = (u & low_mask) | (u > low_mask ? sign_fold : 0)
+ * (integers: the low bits; floats: the magnitude bits, negative when any
+ * higher bit is set).  Full-width formats have low_mask all ones.  On k:
+ *   x > 0            <=>  (k - pos_lo <= pos_span) XOR pos_flip
+ *   relu drops x     <=>  k - drop_lo <= drop_span
  *   the value one    =    one
- * Everything else (NaN) relu keeps.  A loop over such a format gets a pointer
- * to its nprelu_format as the ufunc loop's `data`.
+ * (unsigned arithmetic in the storage width).  Everything else (NaN) relu
+ * keeps.  A loop over such a format gets a pointer to its nprelu_format as
+ * the ufunc loop's `data`.
  */
 typedef struct {
     const char *name;  /* the ml_dtypes attribute */
     unsigned bits;     /* storage width: 8 or 16 */
-    uint16_t pos_max, drop_lo, drop_span, one;
+    uint16_t pos_lo, pos_span, pos_flip, drop_lo, drop_span, one;
+    uint16_t low_mask, sign_fold;
 } nprelu_format;
 
 enum { NPRELU_MAX_FORMATS = 32 };
 extern const nprelu_format nprelu_formats[];
 extern const int nprelu_n_formats;
 
-/* Loops over one storage width of nprelu_format, indexed 8 -> 0, 16 -> 1. */
-enum { NPRELU_N_FORMAT_WIDTHS = 2 };
+/*
+ * Loops over one storage kind of nprelu_format: 8 bits -> 0, 16 bits -> 1,
+ * and 2 for sub-byte formats (8-bit storage, low_mask not all ones), whose
+ * loops canonicalise each element first; the others need not.
+ */
+enum { NPRELU_N_FORMAT_WIDTHS = 3, NPRELU_FORMAT_NARROW = 2 };
 
 typedef struct {
     nprelu_loop relu[NPRELU_N_ALL_TYPES];

@@ -33,9 +33,11 @@ array and the second's at others, so the tests accept either there.
 
 The ``ml_dtypes`` types (bfloat16, float8, float6, float4, int4, int2) keep
 their type in the relu family; which elements are positive, NaN or zero is
-decided by ``ml_dtypes``' own conversion to float32, and the results are bit
-patterns of the input (relu, relu_backward), all-zero bits (+0), or the
-format's one.  Importing this module does not import ``ml_dtypes``.
+decided by ``ml_dtypes``' own conversion to float32 of each stored byte
+(whatever its bits above a sub-byte format's width), and the results are the
+canonical bit patterns of the values read (relu, relu_backward; the bits
+ml_dtypes writes for them), all-zero bits (+0), or the format's one.
+Importing this module does not import ``ml_dtypes``.
 
 Results are in native byte order, as the ufuncs return them.  Operands with
 no loop raise ``TypeError`` naming the function.
@@ -73,6 +75,7 @@ ML_FLOAT_TYPES = (
     "float8_e4m3b11fnuz",
     "float8_e5m2",
     "float8_e5m2fnuz",
+    "float8_e5m3fnu",
     "float6_e2m3fn",
     "float6_e3m2fn",
     "float4_e2m1fn",
@@ -82,10 +85,6 @@ ML_TYPES = ML_FLOAT_TYPES + ML_INT_TYPES
 
 
 # --------------------------------------------------------------------------- operands
-
-
-# NumPy before 2.0 promotes by value (NEP 50 replaced that with weak scalars).
-_LEGACY_PROMOTION = np.lib.NumpyVersion(np.__version__) < "2.0.0"
 
 
 def _is_ml_dtype(dtype: np.dtype[Any]) -> bool:
@@ -132,99 +131,83 @@ def _as_input(name: str, x: ArrayLike) -> NDArray[Any]:
     return _native(a) if a.dtype == dtype else a.astype(dtype)
 
 
-def _builtin_stand_in(dtype: np.dtype[Any]) -> np.dtype[Any]:
-    """For an ``ml_dtypes`` type with no loop of its own: the first float loop
-    it casts to safely, as NumPy's search over the loops finds it."""
-    for char in _FLOAT_LOOPS:
-        if np.can_cast(dtype, char, "safe"):
-            return np.dtype(char)
-    return dtype  # no loop at all: left for NumPy's resolution to refuse
-
-
-def _probe(v: object, ml_loops: bool) -> Any:
-    """A stand-in for an operand in dtype resolution.  Only the dtype of an
-    array matters, so an empty array of that dtype stands in for it; scalars
-    and 0-d arrays go as they are, since their values may (value-based
-    casting before NumPy 2).  An ``ml_dtypes`` operand the ufunc has no loop
-    for is replaced by the built-in type NumPy would cast it to."""
+def _casts_safely(v: object, to: np.dtype[Any], weak: bool) -> bool:
+    """Whether NumPy's loop search takes operand ``v`` for a loop of type
+    ``to``: an array or NumPy scalar by a safe cast of its dtype; a weak
+    Python int or float (NEP 50) to any of the float loops; a Python scalar
+    otherwise as its default dtype (int64, float64, complex128)."""
     if _is_python_scalar(v):
-        return v
-    a = np.asarray(v)
-    if _is_ml_dtype(a.dtype) and not (ml_loops and a.dtype.name in ML_TYPES):
-        return np.empty(0, _builtin_stand_in(a.dtype))
-    return a if a.ndim == 0 else a.reshape(-1)[:0]
+        if weak and type(v) is not complex and to.char in _FLOAT_LOOPS:
+            return True
+        return np.can_cast(np.asarray(v).dtype, to, "safe")
+    return np.can_cast(np.asarray(v).dtype, to, "safe")
 
 
-def _cast_source(v: object, by_value: bool = True) -> np.dtype[Any]:
-    """The dtype NumPy checks for a safe cast of an operand to a user loop's
-    type: a Python int by its value (its smallest type), a Python float or
-    complex as float64 or complex128, anything else by its dtype.  Before
-    NumPy 2, when every operand is a scalar, no value counts: a Python int
-    is the default integer (``by_value=False``)."""
-    if type(v) is int:
-        return np.min_scalar_type(v) if by_value else np.dtype(int)
-    if type(v) in (float, complex):
-        return np.dtype(type(v))
-    return np.asarray(v).dtype
+def _loop_dtype(name: str, *operands: object, ml_loops: bool = False) -> np.dtype[Any]:
+    """The loop (all operands and the output of one type) that NumPy
+    resolves ``operands`` to, among the float loops ``e f d g`` and, with
+    ``ml_loops``, the ``(T, ..., T) -> T`` loops of the ``ml_dtypes`` types.
 
+    The rule, written out rather than borrowed from a NumPy function whose
+    loops a third party may extend:
 
-def _ml_loop(operands: tuple[object, ...]) -> np.dtype[Any] | None:
-    """relu_backward's ``(T, T) -> T`` loops for the ml_dtypes types, searched
-    as NumPy searches loops registered for a user type: for each operand of
-    such a type T in turn, the loop is taken when every operand casts safely
-    to T."""
-    by_value = not (_LEGACY_PROMOTION and all(np.asarray(o).ndim == 0 for o in operands))
-    for v in operands:
-        if _is_python_scalar(v):
-            continue
-        t = np.asarray(v).dtype
-        if _has_ml_loop(t) and all(
-                np.can_cast(_cast_source(o, by_value), t, "safe") for o in operands):
-            return t
-    return None
+    0. Operands of NumPy's own types and Python scalars only: the first
+       float loop that every array casts to safely, each Python scalar as
+       the type NumPy's promotion gives it with the arrays
+       (``np.result_type``, NEP 50: int8 and 1.0 need float64, float16 and
+       1.0 float16, int8 alone float16).
 
+    With an ``ml_dtypes`` operand:
 
-def _float_loop_dtype(name: str, *operands: object, ml_loops: bool = False) -> np.dtype[Any]:
-    """The dtype NumPy's type resolution picks for ``operands`` among the
-    loops ``e f d g`` (all operands and the output of one type).
-
-    For two operands these are exactly the loops of ``np.nextafter``, so its
-    resolution (weak Python scalars, value-based casting on old NumPy and
-    all) is the rule.  relu_backward's loops for the ``ml_dtypes`` types
-    (``ml_loops``) are searched first, as NumPy searches loops registered for
-    user types; an ``ml_dtypes`` type with no loop stands in as the built-in
-    type it casts to safely.  With three
-    operands the search over a chain of loops picks the widest of the loops
-    each operand needs, so each operand is resolved against every operand
-    that is not a Python scalar (against which it is weak), or, when all are
-    Python scalars (none is weak then), as arrays of their default dtypes.
+    1. With ``ml_loops``: the common dtype of the operands by NumPy's
+       promotion (``np.result_type``, the operands' own dtypes first and the
+       Python scalars after them, which ml_dtypes' rules then treat as weak
+       or not), when it is an ``ml_dtypes`` type with a loop (nprelu's
+       promoter);
+    2. otherwise the first loop, ``ml_dtypes`` loops first (in operand
+       order), then ``e f d g``, that every operand casts to safely
+       (``_casts_safely``); Python scalars are weak unless every operand is
+       one.
     """
-    if ml_loops:
-        t = _ml_loop(operands)
-        if t is not None:
-            return t
-    probes = [_probe(v, ml_loops) for v in operands]
-    try:
-        with np.errstate(all="ignore"):
-            if len(probes) == 2:
-                return np.asarray(np.nextafter(probes[0], probes[1])).dtype
-            if _LEGACY_PROMOTION:
-                # value-based casting looks at all operands at once
-                common = np.result_type(*probes)
-                loops = [c for c in _FLOAT_LOOPS if np.can_cast(common, c)]
-                if not loops:
-                    raise TypeError(common)
-                return np.dtype(loops[0])
-            anchors = [p for p, v in zip(probes, operands) if not _is_python_scalar(v)]
-            if not anchors:
-                probes = anchors = [np.asarray(p) for p in probes]
-            found = {np.asarray(np.nextafter(p, q)).dtype for p in probes for q in anchors}
-    except TypeError:
+    concrete = [v for v in operands if not _is_python_scalar(v)]
+    weak = len(concrete) > 0
+    if not any(_is_ml_dtype(np.asarray(v).dtype) for v in concrete):
+        # NumPy's own types and Python scalars: the first float loop that
+        # every array casts to safely, and every Python scalar as the type
+        # it promotes to with the arrays (NEP 50: int8 and 1.0 is float64,
+        # float16 and 1.0 float16; alone, its default type).
+        dtypes = [np.asarray(v).dtype for v in concrete]
+        try:
+            stand_ins = [np.result_type(*dtypes, v) if _is_python_scalar(v)
+                         else np.asarray(v).dtype for v in operands]
+        except (TypeError, OverflowError):
+            stand_ins = []
+        for char in _FLOAT_LOOPS:
+            if stand_ins and all(np.can_cast(d, char, "safe") for d in stand_ins):
+                return np.dtype(char)
         kinds = ", ".join(
             type(v).__name__ if _is_python_scalar(v) else str(np.asarray(v).dtype)
             for v in operands)
-        raise TypeError(f"{name}: unsupported operand types ({kinds})") from None
-    return max(found, key=lambda d: _FLOAT_LOOPS.index(d.char))
+        raise TypeError(f"{name}: unsupported operand types ({kinds})")
+    if ml_loops and weak:
+        scalars = [v for v in operands if _is_python_scalar(v)]
+        try:
+            common = np.result_type(*[np.asarray(v).dtype for v in concrete], *scalars)
+        except TypeError:
+            common = None
+        if common is not None and _has_ml_loop(common):
+            return common
+    candidates = []
+    if ml_loops:
+        candidates += [np.asarray(v).dtype for v in concrete if _has_ml_loop(np.asarray(v).dtype)]
+    candidates += [np.dtype(c) for c in _FLOAT_LOOPS]
+    for loop in candidates:
+        if all(_casts_safely(v, loop, weak) for v in operands):
+            return loop
+    kinds = ", ".join(
+        type(v).__name__ if _is_python_scalar(v) else str(np.asarray(v).dtype)
+        for v in operands)
+    raise TypeError(f"{name}: unsupported operand types ({kinds})")
 
 
 def _as_loop_dtype(v: object, dtype: np.dtype[Any]) -> NDArray[Any]:
@@ -261,6 +244,19 @@ def _ml_keep(a: NDArray[Any]) -> NDArray[np.bool_]:
     return keep
 
 
+def _ml_canonical(a: NDArray[Any]) -> NDArray[Any]:
+    """The bits ml_dtypes writes for the values it reads from ``a``: each
+    value converted to float32 and back (exact: float32 holds every value
+    of every format), NaN patterns as they are.  A byte of a sub-byte type
+    with bits set above the format's width becomes its canonical pattern;
+    every other pattern maps to itself."""
+    f = a.astype(np.float32)
+    with np.errstate(all="ignore"):
+        back = _ml_bits(f.astype(a.dtype))
+    bits: NDArray[Any] = np.where(np.isnan(f), _ml_bits(a), back)
+    return bits
+
+
 def _ml_select(mask: NDArray[np.bool_], bits: Any, dtype: np.dtype[Any]) -> NDArray[Any]:
     """``bits`` where ``mask``, else the all-zero pattern (+0 of every format)."""
     zero = np.zeros((), f"u{dtype.itemsize}")
@@ -283,7 +279,7 @@ def relu(x: ArrayLike) -> NDArray[Any]:
     """
     a = _as_input("relu", x)
     if _is_ml_dtype(a.dtype):
-        return _ml_select(_ml_keep(a), _ml_bits(a), a.dtype)
+        return _ml_select(_ml_keep(a), _ml_canonical(a), a.dtype)
     keep = _positive(a)
     if a.dtype.kind == "f":
         keep |= np.isnan(a)
@@ -312,12 +308,12 @@ def relu_backward(dy: ArrayLike, x: ArrayLike) -> NDArray[Any]:
     >>> relu_backward(np.array([np.inf, np.nan, 3.0]), np.array([-1.0, 0.0, 2.0]))
     array([0., 0., 3.])
     """
-    dtype = _float_loop_dtype("relu_backward", dy, x, ml_loops=True)
+    dtype = _loop_dtype("relu_backward", dy, x, ml_loops=True)
     d = _as_loop_dtype(dy, dtype)
     a = _as_loop_dtype(x, dtype)
     if _is_ml_dtype(dtype):
         d, a = np.broadcast_arrays(d, a)
-        return _ml_select(_ml_positive(a), _ml_bits(d), dtype)
+        return _ml_select(_ml_positive(a), _ml_canonical(d), dtype)
     return np.where(_positive(a), d, np.zeros((), dtype))
 
 
@@ -349,7 +345,7 @@ def leaky_relu(x: ArrayLike, negative_slope: ArrayLike) -> NDArray[Any]:
     >>> leaky_relu(np.array([-2.0, -0.0, 3.0, np.nan], dtype=np.float32), 0.25)
     array([-0.5, -0. ,  3. ,  nan], dtype=float32)
     """
-    dtype = _float_loop_dtype("leaky_relu", x, negative_slope)
+    dtype = _loop_dtype("leaky_relu", x, negative_slope)
     a, s = np.broadcast_arrays(_as_loop_dtype(x, dtype), _as_loop_dtype(negative_slope, dtype))
     keep = _positive(a) | np.isnan(a)
     return np.where(keep, a, _multiply(a, s))
@@ -361,7 +357,7 @@ def leaky_relu_grad(x: ArrayLike, negative_slope: ArrayLike) -> NDArray[Any]:
     >>> leaky_relu_grad(np.array([-2.0, 0.0, 3.0, np.nan]), 0.25)
     array([0.25, 0.25, 1.  , 0.25])
     """
-    dtype = _float_loop_dtype("leaky_relu_grad", x, negative_slope)
+    dtype = _loop_dtype("leaky_relu_grad", x, negative_slope)
     a, s = np.broadcast_arrays(_as_loop_dtype(x, dtype), _as_loop_dtype(negative_slope, dtype))
     return np.where(_positive(a), np.ones((), dtype), s)
 
@@ -372,7 +368,7 @@ def leaky_relu_backward(dy: ArrayLike, x: ArrayLike, negative_slope: ArrayLike) 
     >>> leaky_relu_backward(np.array([4.0, 4.0, 4.0]), np.array([-1.0, np.nan, 2.0]), 0.5)
     array([2., 2., 4.])
     """
-    dtype = _float_loop_dtype("leaky_relu_backward", dy, x, negative_slope)
+    dtype = _loop_dtype("leaky_relu_backward", dy, x, negative_slope)
     d, a, s = np.broadcast_arrays(_as_loop_dtype(dy, dtype), _as_loop_dtype(x, dtype),
                                   _as_loop_dtype(negative_slope, dtype))
     return np.where(_positive(a), d, _multiply(d, s))
