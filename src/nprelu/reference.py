@@ -45,7 +45,7 @@ no loop raise ``TypeError`` naming the function.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -178,7 +178,7 @@ def _loop_dtype(name: str, *operands: object, ml_loops: bool = False) -> np.dtyp
         # float16 and 1.0 float16; alone, its default type).
         dtypes = [np.asarray(v).dtype for v in concrete]
         try:
-            stand_ins = [np.result_type(*dtypes, v) if _is_python_scalar(v)
+            stand_ins = [np.result_type(*dtypes, cast(complex, v)) if _is_python_scalar(v)
                          else np.asarray(v).dtype for v in operands]
         except (TypeError, OverflowError):
             stand_ins = []
@@ -190,7 +190,7 @@ def _loop_dtype(name: str, *operands: object, ml_loops: bool = False) -> np.dtyp
             for v in operands)
         raise TypeError(f"{name}: unsupported operand types ({kinds})")
     if ml_loops and weak:
-        scalars = [v for v in operands if _is_python_scalar(v)]
+        scalars = [cast(complex, v) for v in operands if _is_python_scalar(v)]
         try:
             common = np.result_type(*[np.asarray(v).dtype for v in concrete], *scalars)
         except TypeError:
