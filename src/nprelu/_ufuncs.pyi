@@ -2,7 +2,9 @@
 # target choice and the hooks the tests and ``python -m nprelu`` read.
 
 from types import ModuleType
-from typing import Final
+from typing import Any, Final
+
+import numpy as np
 
 from . import leaky_relu as leaky_relu
 from . import leaky_relu_backward as leaky_relu_backward
@@ -22,9 +24,12 @@ STREAM_THRESHOLD: int | None  # set_stream_threshold changes it
 def choose_target(forced: str, compiled: tuple[str, ...], supported: tuple[str, ...]) -> str: ...
 def stream_threshold(forced: str, llc_bytes: int) -> int | None: ...
 def set_stream_threshold(nbytes: int | None) -> int | None: ...
-def register_formats(ml_dtypes: ModuleType) -> tuple[str, ...]: ...
+def register_formats(ml_dtypes: ModuleType | Any) -> tuple[str, ...]: ...
+def format_dtype_problem(name: str, dtype: np.dtype[Any], bits: int) -> str | None: ...
+def add_promoters(ufunc: np.ufunc, dtypes: list[np.dtype[Any]]) -> None: ...
 
-_registered_formats: tuple[str, ...] | None
+# format name -> its dtype, for the formats with loops
+_registered_formats: dict[str, np.dtype[Any]]
 
 def _x86_levels(
     max_leaf: int, max_ext_leaf: int, leaf1_ecx: int, leaf7_ebx: int, ext1_ecx: int,
