@@ -817,3 +817,18 @@ def test_import_does_not_import_ml_dtypes() -> None:
     r = run_python("import sys, nprelu\nprint('ml_dtypes' in sys.modules)")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "False"
+
+
+def test_python_int_promotion_keeps_numpy_dtypes_alive() -> None:
+    """Why the NumPy floor is 2.1.2: before it, promoting a Python int beside
+    a user dtype released one reference too many to NumPy's uint8 DType per
+    call (numpy/numpy#27478; ml_dtypes 0.5/0.6 take that path, 0.7 answers
+    first), which the reference's and the promoter's promotion exercise, and
+    which crashed the suite on NumPy 2.0.2 with ml_dtypes 0.5.4."""
+    u8 = type(np.dtype(np.uint8))
+    t = dtype_of("bfloat16")
+    before = sys.getrefcount(u8)
+    for _ in range(200):
+        reference.relu_backward(np.ones(2, t), 1)
+        np.result_type(t, 1)
+    assert sys.getrefcount(u8) >= before
