@@ -100,7 +100,8 @@ def data(dtype: Any, n: int, rng: np.random.Generator) -> np.ndarray:
     """n values of dtype: random, with every special value spread through."""
     dtype = np.dtype(dtype)
     if getattr(dtype.type, "__module__", "") == "ml_dtypes":
-        width = {"int4": 4, "uint4": 4}.get(dtype.name, 8 * dtype.itemsize)
+        # every storage pattern, sub-byte bytes with high bits set included
+        width = 8 * dtype.itemsize
         return rng.integers(0, 1 << width, n).astype(f"u{dtype.itemsize}").view(dtype)
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
@@ -117,7 +118,8 @@ def data(dtype: Any, n: int, rng: np.random.Generator) -> np.ndarray:
 def ml_names() -> list[str]:
     if ml_dtypes is None:
         return []
-    return [n for n in ("bfloat16", "float8_e4m3fn", "float8_e5m2fnuz", "int4")
+    return [n for n in ("bfloat16", "float8_e4m3fn", "float8_e5m2fnuz", "float8_e5m3fnu",
+                        "float6_e2m3fn", "float4_e2m1fn", "int4", "uint2")
             if hasattr(ml_dtypes, n)]
 
 
