@@ -97,3 +97,21 @@ def test_leaky_family(name: str) -> None:
             (nprelu.leaky_relu_backward, reference.leaky_relu_backward, (dy, x, a)),
         ):
             assert value_bytes(ours(*args)) == value_bytes(spec(*args)), ours.__name__
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "leaky_relu_backward"])
+def test_product_padding_bytes_are_zero(name: str) -> None:
+    """An x87 long double fills 10 of its storage bytes; where the result is
+    a product, the loop writes zeros in the rest (not the never-written
+    padding of a temporary), whatever the output held before."""
+    size = np.dtype(np.longdouble).itemsize
+    x = np.array([-1.5, -3.0, 2.0, -0.25], np.longdouble)
+    a = np.longdouble(0.5)
+    args = (x, a) if name == "leaky_relu" else (np.full_like(x, 3.0), x, a)
+    for fill in (0xAA, 0x55, 0xFF):
+        out = np.frombuffer(bytes([fill]) * (size * x.size), np.uint8).copy().view(np.longdouble)
+        getattr(nprelu, name)(*args, out=out)
+        raw = out.view(np.uint8).reshape(x.size, size)
+        products = [0, 1, 3]
+        assert raw[products, 10:].tolist() == [[0] * (size - 10)] * len(products), fill
+        assert out[products].tolist() == getattr(reference, name)(*args)[products].tolist()

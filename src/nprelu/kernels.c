@@ -610,7 +610,13 @@ static inline void ld_masked_product(char *out, const char *v, const char *a,
     const uint32_t m = ld_mask(take);
     ld_select((char *)&vs, v, m);
     ld_blend((char *)&as, a, &ld_one, m);
-    const long double p = vs * as;
+    /* the product's value bytes only: an x87 long double fills 10 of its
+       12 or 16 bytes, and the padding of a temporary is never written */
+    long double p;
+    memset(&p, 0, sizeof p);
+    p = vs * as;
+    if (LDBL_MANT_DIG == 64 && sizeof p > 10)
+        memset((char *)&p + 10, 0, sizeof p - 10);
     ld_blend(out, &p, keep, m);
 }
 static inline void leaky_g(const char *x, const char *a, char *out)
@@ -738,10 +744,13 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
     if (n <= 0) return 1;
     uintptr_t a_lo = (uintptr_t)a, b_lo = (uintptr_t)b;
     uintptr_t a_hi = a_lo, b_hi = b_lo;
-    if (sa < 0) a_lo -= (uintptr_t)(-sa) * (uintptr_t)(n - 1);
-    else a_hi += (uintptr_t)sa * (uintptr_t)(n - 1);
-    if (sb < 0) b_lo -= (uintptr_t)(-sb) * (uintptr_t)(n - 1);
-    else b_hi += (uintptr_t)sb * (uintptr_t)(n - 1);
+    /* |stride| in unsigned arithmetic: -s overflows at PTRDIFF_MIN */
+    const uintptr_t ua = sa < 0 ? (uintptr_t)0 - (uintptr_t)sa : (uintptr_t)sa;
+    const uintptr_t ub = sb < 0 ? (uintptr_t)0 - (uintptr_t)sb : (uintptr_t)sb;
+    if (sa < 0) a_lo -= ua * (uintptr_t)(n - 1);
+    else a_hi += ua * (uintptr_t)(n - 1);
+    if (sb < 0) b_lo -= ub * (uintptr_t)(n - 1);
+    else b_hi += ub * (uintptr_t)(n - 1);
     return a_hi + size <= b_lo || b_hi + size <= a_lo;
 }
 
