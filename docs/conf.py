@@ -42,10 +42,13 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 # Every ">>>" block, in the pages and in the docstrings, runs under the
 # doctest builder (sphinx-build -b doctest), as the test suite runs them.
+# Nothing is imported for the examples: each page imports what it uses in its
+# first example, so a reader can paste the examples of a page in order into a
+# fresh interpreter (tests/test_docs.py checks the same without Sphinx).
 doctest_global_setup = """
-import numpy as np
-import nprelu
-np.set_printoptions(legacy=False)
+import numpy as _numpy
+_numpy.set_printoptions(legacy=False)
+del _numpy
 """
 doctest_default_flags = 0x4 | 0x8  # NORMALIZE_WHITESPACE | ELLIPSIS
 
