@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 import nprelu
 from nprelu import reference
@@ -18,10 +20,10 @@ INTS = (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32,
         np.int64, np.uint64)
 
 
-def special_values(dtype: type) -> np.ndarray:
+def special_values(dtype: type) -> NDArray[Any]:
     """Signed zeros, infinities, NaNs with payloads, subnormals, extremes."""
-    info = np.finfo(dtype)
-    vals: np.ndarray = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1.0, -1.0,
+    info: Any = np.finfo(dtype)
+    vals: NDArray[Any] = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1.0, -1.0,
                      info.tiny, -info.tiny, info.max, -info.max,
                      info.smallest_subnormal, -info.smallest_subnormal],
                     dtype=dtype)
@@ -30,23 +32,23 @@ def special_values(dtype: type) -> np.ndarray:
         exp_bits = {2: 0x7C00, 4: 0x7F800000, 8: 0x7FF0000000000000}
         e = exp_bits[np.dtype(dtype).itemsize]
         sign = 1 << (8 * np.dtype(dtype).itemsize - 1)
-        nans: np.ndarray = np.array([e | 1, e | 3, sign | e | 1, sign | e | (e >> 1) | 5],
+        nans: NDArray[Any] = np.array([e | 1, e | 3, sign | e | 1, sign | e | (e >> 1) | 5],
                         dtype=u).view(dtype)
         vals = np.concatenate([vals, nans])
     return vals
 
 
-def random_values(dtype: type, rng: np.random.Generator, n: int = 1000) -> np.ndarray:
+def random_values(dtype: type, rng: np.random.Generator, n: int = 1000) -> NDArray[Any]:
     if np.dtype(dtype).kind == "f":
         return np.concatenate([rng.standard_normal(n).astype(dtype),
                                special_values(dtype)])
-    info = np.iinfo(dtype)
+    info: Any = np.iinfo(dtype)
     return np.concatenate([
         rng.integers(info.min, info.max, n, dtype=dtype, endpoint=True),
         np.array([info.min, info.max, 0, 1], dtype=dtype)])
 
 
-def bits(a: np.ndarray) -> np.ndarray:
+def bits(a: NDArray[Any]) -> NDArray[Any]:
     """The meaningful bytes of each element, for an exact comparison."""
     a = np.ascontiguousarray(a)
     if a.dtype == np.longdouble:  # compare the value bytes, not the padding
