@@ -122,7 +122,7 @@ class _UFunc_1_1(_NPReluUFunc[_NameT]):  # type: ignore[misc]  # ufunc is final
     def __call__(
         self, x: ArrayLike, /, out: tuple[None] | None = None, **kwargs: Unpack[_KwargsAny],
     ) -> NDArray[Any]: ...
-    def at(self, a: NDArray[Any], indices: ArrayLike, /) -> None: ...  # type: ignore[override]
+    def at(self, a: NDArray[Any], indices: ArrayLike, /) -> None: ...  # type: ignore[override, unused-ignore]
     # nin == 1: NumPy raises ValueError ("only supported for binary functions").
     def reduce(self, *args: object, **kwargs: object) -> NoReturn: ...
     def accumulate(self, *args: object, **kwargs: object) -> NoReturn: ...
@@ -256,7 +256,7 @@ class _UFunc_2_1(_NPReluUFunc[_NameT]):  # type: ignore[misc]  # ufunc is final
         self, a: ArrayLike, b: ArrayLike, /, out: tuple[None] | None = None,
         **kwargs: Unpack[_KwargsAny],
     ) -> NDArray[Any]: ...
-    def at(  # type: ignore[override]
+    def at(  # type: ignore[override, unused-ignore]
         self, a: NDArray[Any], indices: ArrayLike, b: ArrayLike, /
     ) -> None: ...
 
