@@ -6,6 +6,7 @@ from __future__ import annotations
 import doctest
 import pydoc
 import re
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -192,3 +193,70 @@ def test_call_line_default_on_older_numpy(name: str) -> None:
 def test_one_input_call_line_is_numpys(name: str) -> None:
     """One input is already named ``x`` by NumPy; nothing is replaced."""
     assert doc(name).splitlines()[0].startswith(f"{name}(x")
+
+
+# --------------------------------------------------------------------------- the module docstring
+
+
+def test_module_docstring_lists_every_public_function() -> None:
+    """``help(nprelu)`` shows each public function with its call."""
+    text = nprelu.__doc__ or ""
+    for name in nprelu.__all__:
+        obj = getattr(nprelu, name)
+        if isinstance(obj, np.ufunc):
+            params = PARAMETERS.get(name, ("x",))
+            assert re.search(rf"^{name}\({', '.join(params)}\)$", text, re.MULTILINE), name
+        elif callable(obj):
+            assert re.search(rf"^{name}\(\)$", text, re.MULTILINE), name
+        else:
+            assert f"nprelu.{name}" in text, name
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "leaky_relu_grad", "leaky_relu_backward"])
+def test_leaky_docstring_says_first_that_the_slope_is_positional(name: str) -> None:
+    """The first paragraph after the call line: the slope is positional, has no
+    default, and the call is spelled out."""
+    lines = doc(name).splitlines()
+    first = " ".join(next(p for p in "\n".join(lines[1:]).split("\n\n") if p.strip()).split())
+    assert "positional" in first and "no default" in first, first
+    call = f"nprelu.{name}({', '.join(PARAMETERS[name][:-1])}, 0.01)"
+    assert call in first, (call, first)
+    f = getattr(nprelu, name)
+    args = [np.ones(2)] * (f.nin - 1)
+    with pytest.raises(TypeError, match="positional arguments"):
+        f(*args, negative_slope=0.01)
+
+
+# --------------------------------------------------------------------------- the pages' examples
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+PAGES = sorted(DOCS.glob("*.rst"))
+WITH_EXAMPLES = [p for p in PAGES if ">>> " in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("page", WITH_EXAMPLES, ids=lambda p: p.name)
+def test_page_examples_run_in_a_fresh_interpreter(page: Path) -> None:
+    """Each page's ``>>>`` examples, in order, in an empty namespace: a page
+    imports what it uses, so a reader can paste its examples as they stand.
+    (The Sphinx doctest build runs them the same way.)"""
+    text = page.read_text(encoding="utf-8")
+    test = doctest.DocTestParser().get_doctest(text, {}, page.name, str(page), 0)
+    assert test.examples
+    runner = doctest.DocTestRunner(
+        verbose=False, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    report: list[str] = []
+    with np.printoptions(legacy=False):
+        result = runner.run(test, out=report.append, clear_globs=True)
+    assert result.failed == 0, "".join(report)
+
+
+def test_pages_examples_are_checked() -> None:
+    """The pages the README links to have examples that the test above runs."""
+    with_examples = {p.name for p in WITH_EXAMPLES}
+    assert {"index.rst", "why.rst", "training.rst", "semantics.rst", "dtypes.rst"} <= with_examples
+
+
+def test_training_page_is_in_the_toctree() -> None:
+    index = (DOCS / "index.rst").read_text(encoding="utf-8")
+    toctree = index[index.index(".. toctree::"):].split("\n\n")[1].split()
+    assert {p.stem for p in PAGES} - {"index"} == set(toctree)

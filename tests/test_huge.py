@@ -60,9 +60,9 @@ def need_memory(nbytes: int) -> None:
     gc.collect()
     avail = available_bytes()
     if avail < nbytes + MARGIN:
-        pytest.skip(f"needs {(nbytes + MARGIN) / GiB:.1f} GiB of available memory "
-                    f"({nbytes / GiB:.1f} GiB of arrays + {MARGIN / GiB:.1f} GiB margin), "
-                    f"{avail / GiB:.1f} GiB available")
+        pytest.skip(f"arrays of 2**31 + 67 elements: needs {(nbytes + MARGIN) / GiB:.1f} GiB of "
+                    f"available memory ({nbytes / GiB:.1f} GiB of arrays + {MARGIN / GiB:.1f} GiB "
+                    f"margin), {avail / GiB:.1f} GiB available")
 
 
 

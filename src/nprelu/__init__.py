@@ -1,9 +1,36 @@
-"""ReLU and its derivative as true NumPy ufuncs.
+"""ReLU, its derivative and the leaky ReLU family as true NumPy ufuncs.
 
-``relu``, ``relu_grad``, ``relu_backward`` and ``relu_and_grad`` are
-``numpy.ufunc`` objects: they broadcast, take ``out=``, ``where=``,
-``dtype=`` and ``casting=``, dispatch through ``__array_ufunc__``, and pickle.
-``nprelu.reference`` holds their definitions in plain NumPy.
+Every function below except ``cpu_targets`` and ``show_runtime`` is a
+``numpy.ufunc``: it broadcasts, takes ``out=``, ``where=``, ``dtype=`` and
+``casting=``, dispatches through ``__array_ufunc__`` (dask, xarray, pandas) and
+pickles.  Inputs are positional only: ``leaky_relu(x, 0.01)``, never
+``negative_slope=0.01``, and the slope has no default.
+
+relu(x)
+    ``max(x, 0)``; NaN stays NaN.
+relu_grad(x)
+    The derivative: 1 where ``x > 0``, else 0 (at 0 and NaN too).
+relu_backward(dy, x)
+    Backprop through relu in one pass: ``dy`` where ``x > 0``, else 0.  ``x``
+    may be relu's input or its output (the result is the same).
+relu_and_grad(x)
+    ``(relu(x), relu_grad(x))``, reading ``x`` once.
+leaky_relu(x, negative_slope)
+    ``x`` where ``x > 0`` or NaN, else ``x * negative_slope``; a slope array
+    broadcasts (PReLU).
+leaky_relu_grad(x, negative_slope)
+    1 where ``x > 0``, else ``negative_slope``.
+leaky_relu_backward(dy, x, negative_slope)
+    ``dy`` where ``x > 0``, else ``dy * negative_slope``, in one pass.
+cpu_targets()
+    The SIMD targets compiled in, supported by this CPU, and in use.
+show_runtime()
+    Print the same.
+
+``nprelu.reference`` defines every ufunc in plain NumPy (the specification the
+tests check against); ``nprelu.__version__`` is the package version.  With
+``ml_dtypes`` installed, the four relu ufuncs keep its types (bfloat16, float8,
+...).
 """
 
 import contextlib

@@ -1,7 +1,8 @@
-"""``python -m nprelu``: versions, CPU targets, a self-check and a quick timing."""
+"""``python -m nprelu``: versions, CPU targets, a self-check and a rough timing."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from collections.abc import Callable
@@ -137,17 +138,44 @@ def nprelu_formats() -> tuple[str, ...]:
     return tuple(_ufuncs._registered_formats)
 
 
-def best_time(f: Callable[[], object], repeat: int = 7, number: int = 20) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            f()
-        best = min(best, (time.perf_counter() - t0) / number)
+def interleaved_best(fs: list[Callable[[], object]], rounds: int = 7,
+                     number: int = 20) -> list[float]:
+    """Per call, the best of ``rounds`` samples of ``number`` calls each; in
+    every round each statement is timed once, in turn, so that all of them see
+    the same conditions on a busy machine."""
+    best = [float("inf")] * len(fs)
+    for _ in range(rounds):
+        for i, f in enumerate(fs):
+            t0 = time.perf_counter()
+            for _ in range(number):
+                f()
+            best[i] = min(best[i], (time.perf_counter() - t0) / number)
     return best
 
 
-def main() -> int:
+USAGE = """\
+Check this installation of nprelu: print the versions and the SIMD target in
+use, compare every ufunc bit for bit with nprelu.reference on every dtype (and
+every bit pattern of each ml_dtypes format, when ml_dtypes is installed), then
+time relu against two NumPy calls.  Exit status 0 if every check passes, 1 if
+one fails.
+
+The timing is a rough figure from one short run (well under a second), not
+a benchmark: on a busy machine it varies from run to run.
+bench/run.py in the source tree measures properly.
+"""
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m nprelu", description=USAGE,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--no-timing", action="store_true",
+                    help="skip the rough timing at the end (the self-check only)")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     print(f"nprelu {nprelu.__version__}  (NumPy {np.__version__}, "
           f"Python {sys.version.split()[0]})")
     t = nprelu.cpu_targets()
@@ -173,6 +201,13 @@ def main() -> int:
     else:
         print("ml_dtypes formats: not checked (ml_dtypes is not installed)")
 
+    if not args.no_timing:
+        rough_timing()
+    print("\nself-check:", "FAIL" if failed else "PASS")
+    return 1 if failed else 0
+
+
+def rough_timing() -> None:
     n = 1_000_000
     x = np.random.default_rng(0).standard_normal(n).astype(np.float32)
     out = np.empty_like(x)
@@ -181,14 +216,13 @@ def main() -> int:
         ("np.maximum(x, 0, out=o)", lambda: np.maximum(x, 0, out=out)),
         ("np.copyto(o, x)", lambda: np.copyto(out, x)),
     ]
-    print(f"\nSpeed, float32, n = {n:,} (best of 7):")
-    times = [best_time(f) for _, f in rows]
+    print(f"\nRough timing, float32, n = {n:,}: one short run (best of 7 interleaved rounds),")
+    print("a rough figure that varies between runs; bench/run.py measures properly.")
+    times = interleaved_best([f for _, f in rows])
     for (label, _), sec in zip(rows, times):
         gbs = 2 * x.nbytes / sec / 1e9
         print(f"  {label:<25} {sec * 1e6:9.1f} us  {gbs:6.1f} GB/s  "
               f"{sec / times[0]:5.2f}x relu's time")
-    print("\nself-check:", "FAIL" if failed else "PASS")
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":
