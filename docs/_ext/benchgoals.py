@@ -138,7 +138,7 @@ class BenchSummary(SphinxDirective):
             miss = "; ".join(f"{g['desc']}, {g['dtype']} {_size(g['n'])}: {_measured(g)}"
                              f" ({_goal(g)})" for g in missed) or "none"
             not_run = len(rows) - len(ran)
-            count = f"{met} of {len(ran)}" + (f" ({not_run} not run)" if not_run else "")
+            count = f"{met}{NBSP}of{NBSP}{len(ran)}" + (f" ({not_run} not run)" if not_run else "")
             lines += [
                 f"   * - {name}",
                 f"     - {GROUPS.get(name, name)}",
