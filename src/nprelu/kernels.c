@@ -793,6 +793,28 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         else                                                                   \
             for (ptrdiff_t i = 0; i < n; i++) out[i] = KV(in[i * s], c);       \
     }                                                                          \
+    /* strided output (out=o[::2], a column): stride 2 spelled out too */    \
+    static void NAME##_scatter(const T *RESTRICT in, ptrdiff_t si,             \
+                               T *RESTRICT out, ptrdiff_t so, ptrdiff_t n,     \
+                               C c)                                            \
+    {                                                                          \
+        if (so == 2 && si == 1)                                                \
+            for (ptrdiff_t i = 0; i < n; i++) out[2 * i] = KV(in[i], c);       \
+        else if (so == 2 && si == 2)                                           \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[2 * i] = KV(in[2 * i], c);                                 \
+        else                                                                   \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[i * so] = KV(in[i * si], c);                               \
+    }                                                                          \
+    static void NAME##_inplace_strided(T *RESTRICT io, ptrdiff_t s,            \
+                                       ptrdiff_t n, C c)                       \
+    {                                                                          \
+        if (s == 2)                                                            \
+            for (ptrdiff_t i = 0; i < n; i++) io[2 * i] = KV(io[2 * i], c);    \
+        else                                                                   \
+            for (ptrdiff_t i = 0; i < n; i++) io[i * s] = KV(io[i * s], c);    \
+    }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
     {                                                                          \
         char *ip = args[0], *op = args[1];                                     \
@@ -803,16 +825,25 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
             NAME##_inplace((T *)op, n, c);                                     \
             return;                                                            \
         }                                                                      \
-        if (os == sizeof(T) && is % (ptrdiff_t)sizeof(T) == 0 &&               \
-            disjoint(ip, is, op, os, n, sizeof(T))) {                          \
-            if (is != sizeof(T))                                               \
-                NAME##_gather((const T *)ip, is / (ptrdiff_t)sizeof(T),        \
-                              (T *)op, n, c);                                  \
-            else if (streams(n, sizeof(T)))                                    \
-                NAME##_stream((const T *)ip, (T *)op, n, c);                   \
-            else                                                               \
-                NAME##_contig((const T *)ip, (T *)op, n, c);                   \
-            return;                                                            \
+        if (is % (ptrdiff_t)sizeof(T) == 0 && os % (ptrdiff_t)sizeof(T) == 0) {\
+            if (ip == op && is == os && is != 0) {                             \
+                NAME##_inplace_strided((T *)op, is / (ptrdiff_t)sizeof(T), n,  \
+                                       c);                                     \
+                return;                                                        \
+            }                                                                  \
+            if (disjoint(ip, is, op, os, n, sizeof(T))) {                      \
+                if (os != sizeof(T))                                           \
+                    NAME##_scatter((const T *)ip, is / (ptrdiff_t)sizeof(T),   \
+                                   (T *)op, os / (ptrdiff_t)sizeof(T), n, c);  \
+                else if (is != sizeof(T))                                      \
+                    NAME##_gather((const T *)ip, is / (ptrdiff_t)sizeof(T),    \
+                                  (T *)op, n, c);                              \
+                else if (streams(n, sizeof(T)))                                \
+                    NAME##_stream((const T *)ip, (T *)op, n, c);               \
+                else                                                           \
+                    NAME##_contig((const T *)ip, (T *)op, n, c);               \
+                return;                                                        \
+            }                                                                  \
         }                                                                      \
         for (ptrdiff_t i = 0; i < n; i++, ip += is, op += os)                  \
             *(T *)op = K(*(const T *)ip, c);                                   \
@@ -964,6 +995,12 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
             for (ptrdiff_t i = 0; i < n; i++)                                  \
                 out[i] = K(dy[i * sd], x[i * sx], c);                          \
     }                                                                          \
+    /* one dy for every x (a broadcast scalar: relu_backward(1.0, x)) */    \
+    static void NAME##_dy0(T d, const T *RESTRICT x, T *RESTRICT out,          \
+                           ptrdiff_t n, C c)                                   \
+    {                                                                          \
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = K(d, x[i], c);              \
+    }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
     {                                                                          \
         char *dp = args[0], *xp = args[1], *op = args[2];                      \
@@ -976,6 +1013,11 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
             const int dy_free = disjoint(op, os, dp, ds, n, sizeof(T));        \
             const int x_free = disjoint(op, os, xp, xs, n, sizeof(T));         \
             const int contiguous = ds == sizeof(T) && xs == sizeof(T);         \
+            if (ds == 0 && xs == sizeof(T) && x_free && n > 0) {               \
+                /* read dy before any store: out may hold it */                \
+                NAME##_dy0(*(const T *)dp, (const T *)xp, (T *)op, n, c);      \
+                return;                                                        \
+            }                                                                  \
             if (dy_free && x_free) {                                           \
                 if (!contiguous)                                               \
                     NAME##_gather((const T *)dp, ds / (ptrdiff_t)sizeof(T),    \
