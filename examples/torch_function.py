@@ -23,7 +23,7 @@ The script checks, and exits with status 1 if any check fails:
   bit, forward and gradient, at -0.0, +-inf and a quiet NaN too, and with one
   slope per channel equals ``torch.nn.functional.prelu``.
 
-    pip install torch==2.13.0     # the CPU build
+    pip install torch             # the CPU build (tested: 2.13.0)
     python examples/torch_function.py
 """
 

@@ -26,7 +26,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 RECIPES = {
     "sklearn_mlp.py": (["sklearn", "scipy", "threadpoolctl"], "the test extra: pip install '.[test]'"),
     "autograd_primitive.py": (["autograd"], "the test extra: pip install '.[test]'"),
-    "torch_function.py": (["torch"], "the clients extra: pip install '.[clients]' (torch==2.13.0, CPU)"),
+    "torch_function.py": (["torch"], "the clients extra: pip install '.[clients]' (torch>=2.3, its CPU build)"),
     "jax_callback.py": (["jax", "jaxlib"], "the clients extra: pip install '.[clients]'"),
     "numba_objmode.py": (["numba"], "the clients extra: pip install '.[clients]'"),
 }

@@ -1,5 +1,5 @@
 """Behaviours that come from NumPy's ufunc machinery rather than from the
-loops, each documented in the README's Semantics section or a docstring:
+loops, each documented in docs/semantics.rst or a docstring:
 weak Python scalars, the loop NumPy picks for bool, the reduction methods of a
 two-input ufunc, and both outputs of relu_and_grad in one array."""
 

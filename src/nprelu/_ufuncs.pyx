@@ -386,6 +386,11 @@ array([0., 0., 1.])
 """
 
 cdef const char *LEAKY_RELU_DOC = """\
+The slope is positional and has no default: call
+``nprelu.leaky_relu(x, 0.01)``.  ``leaky_relu(x, negative_slope=0.01)`` and
+``leaky_relu(x)`` raise ``TypeError`` (a ufunc's inputs cannot be passed by
+keyword; PyTorch's default slope is 0.01).
+
 Leaky rectified linear unit, elementwise: ``x`` where ``x > 0``, else
 ``x * negative_slope``.
 
@@ -442,6 +447,10 @@ array([[-0.1, -0.5],
 """
 
 cdef const char *LEAKY_RELU_GRAD_DOC = """\
+The slope is positional and has no default: call
+``nprelu.leaky_relu_grad(x, 0.01)``.  ``negative_slope=0.01`` as a keyword
+raises ``TypeError`` (a ufunc's inputs cannot be passed by keyword).
+
 Derivative of the leaky ReLU, elementwise: 1 where ``x > 0``, else
 ``negative_slope``.
 
@@ -483,6 +492,11 @@ array([0.01, 0.01, 1.  , 0.01])
 """
 
 cdef const char *LEAKY_RELU_BACKWARD_DOC = """\
+The slope is positional and has no default: call
+``nprelu.leaky_relu_backward(dy, x, 0.01)``, upstream gradient first.
+``negative_slope=0.01`` as a keyword raises ``TypeError`` (a ufunc's inputs
+cannot be passed by keyword).
+
 Backpropagate through leaky_relu: ``dy`` where ``x > 0``, else
 ``dy * negative_slope``.
 
