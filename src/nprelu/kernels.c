@@ -1090,6 +1090,20 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         SLOPE_LOOP(T, n, io[i] = KV(io[i], ai, &owed));                        \
         return owed;                                                           \
     }                                                                          \
+    /* one slope, strided x and/or out (o[::2], columns): stride 2 of out     \
+       spelled out, a constant stride vectorises with shuffles */              \
+    static unsigned NAME##_strided(const T *RESTRICT x, ptrdiff_t sx, T a0,    \
+                                   T *RESTRICT out, ptrdiff_t so, ptrdiff_t n) \
+    {                                                                          \
+        unsigned owed = 0;                                                     \
+        if (so == 2 && sx == 1)                                                \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[2 * i] = KV(x[i], a0, &owed);                              \
+        else                                                                   \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[i * so] = KV(x[i * sx], a0, &owed);                        \
+        return owed;                                                           \
+    }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
     {                                                                          \
         char *xp = args[0], *ap = args[1], *op = args[2];                      \
@@ -1097,6 +1111,16 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         const ptrdiff_t xs = steps[0], as = steps[1], os = steps[2];           \
         unsigned owed = 0;                                                     \
         (void)data;                                                            \
+        if (as == 0 && os != sizeof(T) && n > 0 &&                            \
+            xs % (ptrdiff_t)sizeof(T) == 0 && os % (ptrdiff_t)sizeof(T) == 0 &&\
+            disjoint(op, os, xp, xs, n, sizeof(T)) &&                          \
+            disjoint(op, os, ap, 0, n, sizeof(T))) {                           \
+            owed = NAME##_strided((const T *)xp, xs / (ptrdiff_t)sizeof(T),    \
+                                  *(const T *)ap, (T *)op,                     \
+                                  os / (ptrdiff_t)sizeof(T), n);               \
+            raise_owed(owed);                                                  \
+            return;                                                            \
+        }                                                                      \
         if (xs == sizeof(T) && os == sizeof(T) &&                              \
             (as == 0 || as == sizeof(T)) &&                                    \
             disjoint(op, os, ap, as, n, sizeof(T))) {                          \

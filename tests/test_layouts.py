@@ -1,0 +1,171 @@
+"""Output and operand layouts that have loop variants of their own.
+
+The loops pick a variant from the steps: contiguous, gathered input,
+strided output (``out=o[::2]``, a column, reversed), in place on a strided
+view, and one ``dy`` for every ``x`` (a 0-stride operand).  Every length
+0..70 reaches every SIMD body and tail of each variant; results are compared
+bit for bit with ``nprelu.reference``, with every FP error raised and every
+warning an error (the operands are already in the loop's dtype), and no
+operand other than the output changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import nprelu
+from nprelu import reference
+
+from .conftest import INT_DTYPES, strict_fp
+
+LENGTHS = range(71)
+
+# n items viewed in a buffer of at least 3n + 1 items
+OUT_VIEWS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
+    "stride2": lambda b, n: b[: 2 * n : 2],
+    "stride3": lambda b, n: b[: 3 * n : 3],
+    "reversed": lambda b, n: b[:n][::-1],
+    "reversed_stride2": lambda b, n: b[: 2 * n][::-2],
+    "column": lambda b, n: b[: 3 * n].reshape(n, 3)[:, 1],
+}
+IN_VIEWS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
+    "contiguous": lambda p, n: p[:n],
+    "stride2": lambda p, n: p[: 2 * n : 2],
+}
+
+FLOATS = [np.dtype(c) for c in "efdg"]
+
+
+def pool(dtype: np.dtype[Any], size: int, rng: np.random.Generator, nan: bool = True) -> np.ndarray:
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return rng.integers(info.min, info.max, size, dtype=dtype, endpoint=True)
+    x = rng.standard_normal(size).astype(dtype)
+    specials = [0.0, -0.0, np.inf, -np.inf, 1.0, -1.0] + ([np.nan, -np.nan] if nan else [])
+    x[::5] = np.resize(np.array(specials, dtype), x[::5].size)
+    return x
+
+
+def bits(a: Any) -> bytes:
+    a = np.ascontiguousarray(a)
+    if a.dtype == np.longdouble and np.finfo(np.longdouble).nmant == 63:
+        return a.view(np.uint8).reshape(a.shape + (a.itemsize,))[..., :10].tobytes()
+    return a.tobytes()
+
+
+def check(got: np.ndarray, want: np.ndarray, what: str) -> None:
+    assert got.dtype == want.dtype, what
+    assert bits(got) == bits(want), what
+
+
+@pytest.mark.parametrize("view", sorted(OUT_VIEWS))
+@pytest.mark.parametrize("src", sorted(IN_VIEWS))
+@pytest.mark.parametrize("dtype", FLOATS + [np.dtype(np.int16)], ids=str)
+@pytest.mark.parametrize("name", ["relu", "relu_grad"])
+def test_unary_strided_outputs(name: str, dtype: np.dtype[Any], src: str, view: str) -> None:
+    rng = np.random.default_rng(1)
+    f, ref = getattr(nprelu, name), getattr(reference, name)
+    p = pool(dtype, 4 * max(LENGTHS) + 2, rng)
+    for n in LENGTHS:
+        x = IN_VIEWS[src](p[n:], n)
+        before = x.copy()
+        buf = np.full(3 * n + 1, 7, dtype)
+        o = OUT_VIEWS[view](buf, n)
+        with strict_fp(f"{name} {dtype} n={n}"):
+            assert f(x, out=o) is o
+        check(o, ref(x), f"{name} {dtype} {src}->{view} n={n}")
+        assert bits(x) == bits(before)
+        # the buffer's other items are untouched
+        untouched = np.ones(buf.size, bool)
+        untouched[np.asarray(OUT_VIEWS[view](np.arange(buf.size), n))] = False
+        assert (buf[untouched] == 7).all(), f"{name} {view} n={n} wrote outside out"
+
+
+@pytest.mark.parametrize("view", ["stride2", "stride3", "reversed", "column"])
+@pytest.mark.parametrize("dtype", FLOATS + [np.dtype(c) for c in INT_DTYPES[:2]], ids=str)
+@pytest.mark.parametrize("name", ["relu", "relu_grad"])
+def test_in_place_strided(name: str, dtype: Any, view: str) -> None:
+    dtype = np.dtype(dtype)
+    rng = np.random.default_rng(2)
+    f, ref = getattr(nprelu, name), getattr(reference, name)
+    for n in LENGTHS:
+        buf = pool(dtype, 3 * n + 1, rng)
+        keep = buf.copy()
+        v = OUT_VIEWS[view](buf, n)
+        want = ref(v.copy())
+        with strict_fp(f"{name} in place {dtype} n={n}"):
+            assert f(v, out=v) is v
+        check(v, want, f"{name} in place {view} {dtype} n={n}")
+        inside = np.zeros(buf.size, bool)
+        inside[np.asarray(OUT_VIEWS[view](np.arange(buf.size), n))] = True
+        assert bits(buf[~inside]) == bits(keep[~inside])
+
+
+@pytest.mark.parametrize("out_view", ["contiguous", "stride2"])
+@pytest.mark.parametrize("dtype", FLOATS, ids=str)
+def test_backward_one_dy(dtype: np.dtype[Any], out_view: str) -> None:
+    """A 0-stride dy (a scalar or a broadcast array) beside every x, dy NaN and
+    inf included: the select never multiplies."""
+    rng = np.random.default_rng(3)
+    p = pool(dtype, 2 * max(LENGTHS) + 2, rng)
+    for d in (np.array(1.5, dtype), np.array(np.inf, dtype), np.array(-np.nan, dtype),
+              np.array(-0.0, dtype)):
+        for n in LENGTHS:
+            x = p[n:][:n]
+            buf = np.full(2 * n + 1, 7, dtype)
+            o = buf[:n] if out_view == "contiguous" else buf[: 2 * n : 2]
+            dy = np.broadcast_to(d, (n,))
+            with strict_fp(f"relu_backward one dy {dtype} n={n}"):
+                assert nprelu.relu_backward(dy, x, out=o) is o
+            check(o, reference.relu_backward(np.ascontiguousarray(dy), x),
+                  f"relu_backward(dy={d}, x) {dtype} {out_view} n={n}")
+
+
+def test_backward_dy_is_the_output() -> None:
+    """A 0-stride dy read from the output's own first item: read before any
+    store (the loop variant takes dy once)."""
+    x = np.array([-1.0, 2.0, 3.0, -4.0, 5.0])
+    o = np.array([9.0, 0.0, 0.0, 0.0, 0.0])
+    dy = np.lib.stride_tricks.as_strided(o, shape=(5,), strides=(0,))
+    want = reference.relu_backward(np.full(5, 9.0), x)
+    nprelu.relu_backward(dy, x, out=o)
+    check(o, want, "dy aliasing out[0]")
+
+
+@pytest.mark.parametrize("view", sorted(OUT_VIEWS))
+@pytest.mark.parametrize("dtype", FLOATS, ids=str)
+@pytest.mark.parametrize("name", ["leaky_relu", "leaky_relu_grad"])
+def test_leaky_strided_outputs_one_slope(name: str, dtype: np.dtype[Any], view: str) -> None:
+    """One slope, strided output: the products round and flag as
+    np.multiply's (no NaN slope here, so no NaN-against-NaN choice)."""
+    rng = np.random.default_rng(4)
+    f, ref = getattr(nprelu, name), getattr(reference, name)
+    p = pool(dtype, 4 * max(LENGTHS) + 2, rng)
+    a = dtype.type(0.2)
+    for n in LENGTHS:
+        for src in ("contiguous", "stride2"):
+            x = IN_VIEWS[src](p[n:], n)
+            buf = np.full(3 * n + 1, 7, dtype)
+            o = OUT_VIEWS[view](buf, n)
+            with np.errstate(all="ignore"):
+                assert f(x, a, out=o) is o
+                want = ref(x, a)
+            check(o, want, f"{name} {dtype} {src}->{view} n={n}")
+
+
+@pytest.mark.parametrize("dtype", [np.dtype(np.float16), np.dtype(np.float32)], ids=str)
+def test_leaky_strided_output_flags(dtype: np.dtype[Any]) -> None:
+    """The strided-output loop raises exactly np.multiply's flags: overflow
+    where a product overflows, nothing where none does."""
+    big = np.finfo(dtype).max
+    x = np.array([-big, 1.0, -1.0] * 11, dtype)
+    o = np.empty(2 * x.size, dtype)[::2]
+    with pytest.raises(FloatingPointError, match="overflow"):
+        with np.errstate(over="raise"):
+            nprelu.leaky_relu(x, dtype.type(10.0), out=o)
+    with strict_fp("no product overflows"):
+        nprelu.leaky_relu(np.abs(x) + 1, dtype.type(10.0), out=o)
