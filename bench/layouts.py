@@ -58,6 +58,8 @@ def rows(n: int, dtype: Any) -> list[tuple[str, Callable[[], object], Callable[[
          lambda: nprelu.relu(xi[::2], out=xi[::2]), lambda: np.negative(xi[::2], out=xi[::2])),
         ("relu_grad(x, out=o[::2])",
          lambda: nprelu.relu_grad(x1, out=o[::2]), lambda: np.negative(x1, out=o[::2])),
+        ("relu_backward(dy, x, out=o[::2])",
+         lambda: nprelu.relu_backward(x1, x1, out=o[::2]), lambda: np.add(x1, x1, out=o[::2])),
         ("relu_backward(dt(1), A, out=B) 0-stride dy",
          lambda: nprelu.relu_backward(one, A, out=B), lambda: np.add(one, A, out=B)),
         ("relu_backward(A.T, A.T, out=B) transposed",

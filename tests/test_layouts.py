@@ -169,3 +169,19 @@ def test_leaky_strided_output_flags(dtype: np.dtype[Any]) -> None:
             nprelu.leaky_relu(x, dtype.type(10.0), out=o)
     with strict_fp("no product overflows"):
         nprelu.leaky_relu(np.abs(x) + 1, dtype.type(10.0), out=o)
+
+
+@pytest.mark.parametrize("view", sorted(OUT_VIEWS))
+@pytest.mark.parametrize("src", sorted(IN_VIEWS))
+@pytest.mark.parametrize("dtype", FLOATS, ids=str)
+def test_backward_strided_outputs(dtype: np.dtype[Any], src: str, view: str) -> None:
+    rng = np.random.default_rng(5)
+    p = pool(dtype, 4 * max(LENGTHS) + 2, rng)
+    q = pool(dtype, 4 * max(LENGTHS) + 2, rng)
+    for n in LENGTHS:
+        x, dy = IN_VIEWS[src](p[n:], n), IN_VIEWS[src](q[n:], n)
+        buf = np.full(3 * n + 1, 7, dtype)
+        o = OUT_VIEWS[view](buf, n)
+        with strict_fp(f"relu_backward {dtype} n={n}"):
+            assert nprelu.relu_backward(dy, x, out=o) is o
+        check(o, reference.relu_backward(dy, x), f"relu_backward {dtype} {src}->{view} n={n}")

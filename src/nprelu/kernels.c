@@ -995,6 +995,19 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
             for (ptrdiff_t i = 0; i < n; i++)                                  \
                 out[i] = K(dy[i * sd], x[i * sx], c);                          \
     }                                                                          \
+    /* strided output, disjoint from both inputs */                          \
+    static void NAME##_scatter(const T *RESTRICT dy, ptrdiff_t sd,             \
+                               const T *RESTRICT x, ptrdiff_t sx,              \
+                               T *RESTRICT out, ptrdiff_t so, ptrdiff_t n,     \
+                               C c)                                            \
+    {                                                                          \
+        if (so == 2 && sd == 1 && sx == 1)                                     \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[2 * i] = K(dy[i], x[i], c);                                \
+        else                                                                   \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[i * so] = K(dy[i * sd], x[i * sx], c);                     \
+    }                                                                          \
     /* one dy for every x (a broadcast scalar: relu_backward(1.0, x)) */    \
     static void NAME##_dy0(T d, const T *RESTRICT x, T *RESTRICT out,          \
                            ptrdiff_t n, C c)                                   \
@@ -1008,6 +1021,15 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         const ptrdiff_t ds = steps[0], xs = steps[1], os = steps[2];           \
         const C c = LOAD(data);                                                \
         (void)data;                                                            \
+        if (os != sizeof(T) && os % (ptrdiff_t)sizeof(T) == 0 &&               \
+            ds % (ptrdiff_t)sizeof(T) == 0 && xs % (ptrdiff_t)sizeof(T) == 0 &&\
+            disjoint(op, os, dp, ds, n, sizeof(T)) &&                          \
+            disjoint(op, os, xp, xs, n, sizeof(T))) {                          \
+            NAME##_scatter((const T *)dp, ds / (ptrdiff_t)sizeof(T),           \
+                           (const T *)xp, xs / (ptrdiff_t)sizeof(T), (T *)op,  \
+                           os / (ptrdiff_t)sizeof(T), n, c);                   \
+            return;                                                            \
+        }                                                                      \
         if (os == sizeof(T) && ds % (ptrdiff_t)sizeof(T) == 0 &&               \
             xs % (ptrdiff_t)sizeof(T) == 0) {                                  \
             const int dy_free = disjoint(op, os, dp, ds, n, sizeof(T));        \
