@@ -125,7 +125,8 @@ def test_exact_under_every_target(target: str) -> None:
     the ml_dtypes types), under this target's kernels."""
     files = [str(TESTS / name) for name in ("test_semantics.py", "test_fpflags.py",
                                             "test_leaky.py", "test_leaky_fpflags.py",
-                                            "test_ml_dtypes.py")]
+                                            "test_ml_dtypes.py", "test_leaky_ml.py",
+                                            "test_layouts.py")]
     env = dict(os.environ, NPRELU_CPU_TARGET=target)
     r = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",

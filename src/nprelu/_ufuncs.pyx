@@ -34,6 +34,10 @@ cdef extern from "dispatch.h":
         unsigned short low_mask
     const nprelu_format nprelu_formats[]
     const int nprelu_n_formats
+    ctypedef struct nprelu_leaky_format:
+        const nprelu_format *format
+        const unsigned char *products
+    nprelu_leaky_format nprelu_leaky_formats[]
     ctypedef struct nprelu_kernels:
         nprelu_loop relu[NPRELU_N_ALL_TYPES]
         nprelu_loop relu_grad[NPRELU_N_ALL_TYPES]
@@ -46,6 +50,9 @@ cdef extern from "dispatch.h":
         nprelu_loop format_relu_grad[NPRELU_N_FORMAT_WIDTHS]
         nprelu_loop format_relu_and_grad[NPRELU_N_FORMAT_WIDTHS]
         nprelu_loop format_relu_backward[NPRELU_N_FORMAT_WIDTHS]
+        nprelu_loop format_leaky_relu[NPRELU_N_FORMAT_WIDTHS]
+        nprelu_loop format_leaky_relu_grad[NPRELU_N_FORMAT_WIDTHS]
+        nprelu_loop format_leaky_relu_backward[NPRELU_N_FORMAT_WIDTHS]
         int streaming_stores
     ctypedef struct nprelu_target:
         const char *name
@@ -596,12 +603,33 @@ cdef extern from "numpy/ufuncobject.h":
     int PyUFunc_AddPromoter(object ufunc, object dtypes, object promoter) except -1
 
 cdef int format_types[NPRELU_MAX_FORMATS][3]
+cdef int format_types4[NPRELU_MAX_FORMATS][4]
+# format name -> the products table of its leaky loops (kept alive here:
+# the loops read it through nprelu_leaky_formats)
+_product_tables = {}
+
+
+def is_float_format(name):
+    """A float format of the table (the leaky family has loops for these);
+    the others are integers."""
+    return not name.startswith(("int", "uint"))
+
+
+def product_table(dtype):
+    """x * a for every pair of stored bytes of an 8-bit format, as
+    ml_dtypes' own np.multiply rounds it, as a C-contiguous (256, 256)
+    array of bytes indexed [x, a]."""
+    b = np.arange(256, dtype=np.uint8).view(dtype)
+    with np.errstate(all="ignore"):
+        products = np.multiply(b[:, None], b[None, :])
+    return np.ascontiguousarray(products.view(np.uint8))
 _registered_formats = {}
 
 
 # The DTypes that have format loops (NumPy keeps them alive: they are
 # registered types); the promoter takes only these.
 cdef PyArray_DTypeMeta *format_dtypes[NPRELU_MAX_FORMATS]
+cdef int format_is_float[NPRELU_MAX_FORMATS]
 cdef int n_format_dtypes = 0
 
 
@@ -641,8 +669,9 @@ cdef int common_dtype_promoter(
             PyErr_Clear()  # no common DType: the legacy search decides
         return -1
     cdef int has_loop = 0
+    cdef int leaky = uf.name[0] == b'l'  # the leaky family: float formats only
     for i in range(n_format_dtypes):
-        if format_dtypes[i] == common:
+        if format_dtypes[i] == common and not (leaky and not format_is_float[i]):
             has_loop = 1
     if not has_loop:
         # Returning -1 with no error set hands the operands to NumPy's
@@ -668,18 +697,23 @@ cdef add_loop(ufunc, int type_num, nprelu_loop loop, int *types, void *data):
 
 
 def add_promoters(ufunc, dtypes):
-    """The promoter above for the operand DTypes of ``ufunc`` (two inputs)
-    that hold one of ``dtypes``: for those types T and U, ``(T, U)`` (U may
-    be T) first, then ``(T, any)`` and ``(any, T)``.  NumPy takes the most
+    """The promoter above for the operand DTypes of ``ufunc`` that hold one
+    of ``dtypes``.  Two inputs: for those types T and U, ``(T, U)`` (U may
+    be T) first, then ``(T, any)`` and ``(any, T)``: NumPy takes the most
     specific match but refuses two equally specific ones met in turn, so the
     pairs come first (``(T, any)`` and ``(any, U)`` tie for ``(T, U)``), as
-    ml_dtypes orders its own.  Operands of NumPy's own types alone meet no
-    promoter: their resolution is NumPy's loop search, unchanged."""
-    if ufunc.nin != 2:
-        return
+    ml_dtypes orders its own.  Three inputs (leaky_relu_backward(dy, x, a)):
+    ``(any, T, any)``, keyed on x alone, so that no two keys can tie.
+    Operands of NumPy's own types alone meet no promoter: their resolution
+    is NumPy's loop search, unchanged."""
     metas = [type(d) for d in dtypes]
-    keys = [(a, b) for a in metas for b in metas]
-    keys += [k for m in metas for k in ((m, None), (None, m))]
+    if ufunc.nin == 2:
+        keys = [(a, b) for a in metas for b in metas]
+        keys += [k for m in metas for k in ((m, None), (None, m))]
+    elif ufunc.nin == 3:
+        keys = [(None, m, None) for m in metas]
+    else:
+        return
     for key in keys:
         PyUFunc_AddPromoter(ufunc, key + (None,) * ufunc.nout, PROMOTER)
 
@@ -696,6 +730,25 @@ def format_dtype_problem(name, dtype, unsigned bits):
     return None
 
 
+cdef register_leaky(int k, int w, int t, dtype, name):
+    """The leaky family's loops for float format k (storage kind w, type
+    number t), with its products table for 8-bit storage."""
+    cdef cnp.ndarray products
+    nprelu_leaky_formats[k].format = &nprelu_formats[k]
+    nprelu_leaky_formats[k].products = NULL
+    if nprelu_formats[k].bits == 8:
+        products = product_table(dtype)
+        _product_tables[name] = products
+        nprelu_leaky_formats[k].products = <const unsigned char *>cnp.PyArray_DATA(products)
+    format_types4[k][0] = format_types4[k][1] = format_types4[k][2] = t
+    format_types4[k][3] = t
+    cdef void *data = <void *>&nprelu_leaky_formats[k]
+    add_loop(leaky_relu, t, kernels.format_leaky_relu[w], format_types[k], data)
+    add_loop(leaky_relu_grad, t, kernels.format_leaky_relu_grad[w], format_types[k], data)
+    add_loop(leaky_relu_backward, t, kernels.format_leaky_relu_backward[w],
+             format_types4[k], data)
+
+
 def register_formats(ml_dtypes):
     """Add the loops (and promoters) for every format of the table that
     ``ml_dtypes`` has, once per type; returns the names registered so far.
@@ -710,6 +763,7 @@ def register_formats(ml_dtypes):
     cdef int k, w, t
     cdef void *data
     added = []
+    added_floats = []
     for k in range(nprelu_n_formats):
         name = nprelu_formats[k].name.decode()
         scalar_type = getattr(ml_dtypes, name, None)
@@ -738,10 +792,17 @@ def register_formats(ml_dtypes):
                  format_types[k], data)
         meta = type(dtype)
         format_dtypes[n_format_dtypes] = <PyArray_DTypeMeta *><PyObject *>meta
+        format_is_float[n_format_dtypes] = is_float_format(name)
         n_format_dtypes += 1
         added.append(dtype)
         _registered_formats[name] = dtype
+        if is_float_format(name):
+            register_leaky(k, w, t, dtype, name)
+            added_floats.append(dtype)
     add_promoters(relu_backward, added)
+    add_promoters(leaky_relu, added_floats)
+    add_promoters(leaky_relu_grad, added_floats)
+    add_promoters(leaky_relu_backward, added_floats)
     return tuple(_registered_formats)
 
 

@@ -47,3 +47,5 @@ _Static_assert(sizeof nprelu_formats / sizeof nprelu_formats[0] <=
                "raise NPRELU_MAX_FORMATS");
 const int nprelu_n_formats =
     (int)(sizeof nprelu_formats / sizeof nprelu_formats[0]);
+
+nprelu_leaky_format nprelu_leaky_formats[NPRELU_MAX_FORMATS];

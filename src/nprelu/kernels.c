@@ -1329,6 +1329,172 @@ FORMAT_LOOPS(format, 8)
 FORMAT_LOOPS(format, 16)
 FORMAT_LOOPS(narrow, 8)
 
+/* ------------------------------------------------------------------------
+ * The leaky family on the ml_dtypes float formats: x where x > 0 or NaN,
+ * else the product x * a rounded as ml_dtypes' np.multiply rounds it (in
+ * float32, then converted).  8-bit storage reads the product from the
+ * format's table (nprelu_leaky_format), which ml_dtypes itself filled;
+ * bfloat16 multiplies in float32 (only the lanes whose result is the
+ * product: the others multiply +0 by 1, which raises nothing) and rounds to
+ * nearest even, a NaN becoming sign|0x7FC0, as ml_dtypes converts.
+ * ---------------------------------------------------------------------- */
+typedef struct {
+    format8 c;
+    const uint8_t *products;
+} leaky8;
+static inline leaky8 load_leaky8(const void *data)
+{
+    const nprelu_leaky_format *f = (const nprelu_leaky_format *)data;
+    leaky8 l = {load_format8(f->format), f->products};
+    return l;
+}
+static inline format16 load_leaky16(const void *data)
+{
+    return load_format16(((const nprelu_leaky_format *)data)->format);
+}
+
+/* relu keeps k and k is not zero: x > 0 or NaN */
+#define FORMAT_KEEPS(W, k, c)                                                  \
+    (uint##W##_t)(~range_mask##W((uint##W##_t)((k) - (c).drop_lo),             \
+                                 (c).drop_span) &                              \
+                  ((uint##W##_t)0 - (uint##W##_t)((k) != 0)))
+
+#define LEAKY8_KERNELS(P, CANON)                                               \
+    static inline uint8_t P##_leaky8(uint8_t x, uint8_t a, leaky8 l)           \
+    {                                                                          \
+        const uint8_t k = CANON##8(x, l.c);                                    \
+        const uint8_t keep = FORMAT_KEEPS(8, k, l.c);                          \
+        const uint8_t p = l.products[(size_t)x << 8 | a];                      \
+        return (uint8_t)((k & keep) | (p & ~keep));                            \
+    }                                                                          \
+    static inline uint8_t P##_leaky_grad8(uint8_t x, uint8_t a, leaky8 l)      \
+    {                                                                          \
+        const uint8_t pos = P##_positive8(CANON##8(x, l.c), l.c);              \
+        return (uint8_t)((l.c.one & pos) | (CANON##8(a, l.c) & ~pos));         \
+    }                                                                          \
+    static inline uint8_t P##_leaky_backward8(uint8_t dy, uint8_t x,           \
+                                              uint8_t a, leaky8 l)             \
+    {                                                                          \
+        const uint8_t pos = P##_positive8(CANON##8(x, l.c), l.c);              \
+        const uint8_t p = l.products[(size_t)dy << 8 | a];                     \
+        return (uint8_t)((CANON##8(dy, l.c) & pos) | (p & ~pos));              \
+    }
+LEAKY8_KERNELS(format, format_same)
+LEAKY8_KERNELS(narrow, format_canon)
+
+static inline float bf16_to_f32(uint16_t h)
+{
+    const uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+static inline uint16_t f32_to_bf16(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    const uint32_t nan = (uint32_t)0 - (uint32_t)((u & 0x7FFFFFFFu) > 0x7F800000u);
+    const uint32_t rounded = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+    const uint32_t quiet = ((u >> 16) & 0x8000u) | 0x7FC0u;
+    return (uint16_t)((rounded & ~nan) | (quiet & nan));
+}
+/* v * a where take is all ones, else +0 * 1 (no flag), rounded to bfloat16 */
+static inline uint16_t bf16_masked_product(uint16_t v, uint16_t a, uint16_t take)
+{
+    const uint16_t vm = (uint16_t)(v & take);
+    const uint16_t am = (uint16_t)((a & take) | (0x3F80u & ~take));
+    return f32_to_bf16(bf16_to_f32(vm) * bf16_to_f32(am));
+}
+static inline uint16_t format_leaky16(uint16_t x, uint16_t a, format16 c)
+{
+    const uint16_t keep = FORMAT_KEEPS(16, x, c);
+    const uint16_t p = bf16_masked_product(x, a, (uint16_t)~keep);
+    return (uint16_t)((x & keep) | (p & ~keep));
+}
+static inline uint16_t format_leaky_grad16(uint16_t x, uint16_t a, format16 c)
+{
+    const uint16_t pos = format_positive16(x, c);
+    return (uint16_t)((c.one & pos) | (a & ~pos));
+}
+static inline uint16_t format_leaky_backward16(uint16_t dy, uint16_t x,
+                                               uint16_t a, format16 c)
+{
+    const uint16_t pos = format_positive16(x, c);
+    const uint16_t p = bf16_masked_product(dy, a, (uint16_t)~pos);
+    return (uint16_t)((dy & pos) | (p & ~pos));
+}
+
+/*
+ * Their loops: one slope with contiguous x (and dy) and out, else any
+ * layout element by element (each element read before it is written, so
+ * in place and other overlaps are right).
+ */
+#define FORMAT_LEAKY_LOOPS(P, W, C, LOAD)                                      \
+    static void P##_leaky_relu_loop##W(LOOP_ARGS)                              \
+    {                                                                          \
+        char *xp = args[0], *ap = args[1], *op = args[2];                      \
+        const ptrdiff_t n = dims[0];                                           \
+        const ptrdiff_t xs = steps[0], as = steps[1], os = steps[2];           \
+        const C c = LOAD(data);                                                \
+        if (n > 0 && as == 0 && xs == sizeof(uint##W##_t) &&                   \
+            os == sizeof(uint##W##_t)) {                                       \
+            const uint##W##_t a = *(const uint##W##_t *)ap;                    \
+            const uint##W##_t *x = (const uint##W##_t *)xp;                    \
+            uint##W##_t *out = (uint##W##_t *)op;                              \
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = P##_leaky##W(x[i], a, c);\
+            return;                                                            \
+        }                                                                      \
+        for (ptrdiff_t i = 0; i < n; i++, xp += xs, ap += as, op += os)        \
+            *(uint##W##_t *)op = P##_leaky##W(*(const uint##W##_t *)xp,        \
+                                              *(const uint##W##_t *)ap, c);    \
+    }                                                                          \
+    static void P##_leaky_relu_grad_loop##W(LOOP_ARGS)                         \
+    {                                                                          \
+        char *xp = args[0], *ap = args[1], *op = args[2];                      \
+        const ptrdiff_t n = dims[0];                                           \
+        const ptrdiff_t xs = steps[0], as = steps[1], os = steps[2];           \
+        const C c = LOAD(data);                                                \
+        if (n > 0 && as == 0 && xs == sizeof(uint##W##_t) &&                   \
+            os == sizeof(uint##W##_t)) {                                       \
+            const uint##W##_t a = *(const uint##W##_t *)ap;                    \
+            const uint##W##_t *x = (const uint##W##_t *)xp;                    \
+            uint##W##_t *out = (uint##W##_t *)op;                              \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[i] = P##_leaky_grad##W(x[i], a, c);                        \
+            return;                                                            \
+        }                                                                      \
+        for (ptrdiff_t i = 0; i < n; i++, xp += xs, ap += as, op += os)        \
+            *(uint##W##_t *)op = P##_leaky_grad##W(                            \
+                *(const uint##W##_t *)xp, *(const uint##W##_t *)ap, c);        \
+    }                                                                          \
+    static void P##_leaky_relu_backward_loop##W(LOOP_ARGS)                     \
+    {                                                                          \
+        char *dp = args[0], *xp = args[1], *ap = args[2], *op = args[3];       \
+        const ptrdiff_t n = dims[0];                                           \
+        const ptrdiff_t ds = steps[0], xs = steps[1], as = steps[2],           \
+                        os = steps[3];                                         \
+        const C c = LOAD(data);                                                \
+        if (n > 0 && as == 0 && ds == sizeof(uint##W##_t) &&                   \
+            xs == sizeof(uint##W##_t) && os == sizeof(uint##W##_t)) {          \
+            const uint##W##_t a = *(const uint##W##_t *)ap;                    \
+            const uint##W##_t *dy = (const uint##W##_t *)dp;                   \
+            const uint##W##_t *x = (const uint##W##_t *)xp;                    \
+            uint##W##_t *out = (uint##W##_t *)op;                              \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[i] = P##_leaky_backward##W(dy[i], x[i], a, c);             \
+            return;                                                            \
+        }                                                                      \
+        for (ptrdiff_t i = 0; i < n; i++, dp += ds, xp += xs, ap += as,        \
+                       op += os)                                               \
+            *(uint##W##_t *)op = P##_leaky_backward##W(                        \
+                *(const uint##W##_t *)dp, *(const uint##W##_t *)xp,            \
+                *(const uint##W##_t *)ap, c);                                  \
+    }
+
+FORMAT_LEAKY_LOOPS(format, 8, leaky8, load_leaky8)
+FORMAT_LEAKY_LOOPS(format, 16, format16, load_leaky16)
+FORMAT_LEAKY_LOOPS(narrow, 8, leaky8, load_leaky8)
+
 #define ALL_TYPES(F)                                                           \
     {F##_b, F##_B, F##_h, F##_H, F##_i, F##_I, F##_l, F##_L, F##_q, F##_Q,     \
      F##_e, F##_f, F##_d, F##_g}
@@ -1348,5 +1514,8 @@ const nprelu_kernels NPRELU_CAT(nprelu_kernels_, NPRELU_TARGET) = {
     FORMAT_WIDTHS(relu_grad_loop),
     FORMAT_WIDTHS(relu_and_grad_loop),
     FORMAT_WIDTHS(relu_backward_loop),
+    FORMAT_WIDTHS(leaky_relu_loop),
+    FORMAT_WIDTHS(leaky_relu_grad_loop),
+    FORMAT_WIDTHS(leaky_relu_backward_loop),
     STREAMING_STORES,
 };

@@ -53,6 +53,19 @@ extern const nprelu_format nprelu_formats[];
 extern const int nprelu_n_formats;
 
 /*
+ * The leaky family's loop data for a float format: its constants, and for
+ * 8-bit storage the products of every pair of stored bytes, products[x << 8
+ * | a] = x * a as ml_dtypes' own np.multiply rounds it (filled once, when the
+ * loops are registered; bfloat16 multiplies in float32 and rounds itself).
+ */
+typedef struct {
+    const nprelu_format *format;
+    const uint8_t *products;
+} nprelu_leaky_format;
+
+extern nprelu_leaky_format nprelu_leaky_formats[NPRELU_MAX_FORMATS];
+
+/*
  * Loops over one storage kind of nprelu_format: 8 bits -> 0, 16 bits -> 1,
  * and 2 for sub-byte formats (8-bit storage, low_mask not all ones), whose
  * loops canonicalise each element first; the others need not.
@@ -71,6 +84,9 @@ typedef struct {
     nprelu_loop format_relu_grad[NPRELU_N_FORMAT_WIDTHS];
     nprelu_loop format_relu_and_grad[NPRELU_N_FORMAT_WIDTHS];
     nprelu_loop format_relu_backward[NPRELU_N_FORMAT_WIDTHS];
+    nprelu_loop format_leaky_relu[NPRELU_N_FORMAT_WIDTHS];
+    nprelu_loop format_leaky_relu_grad[NPRELU_N_FORMAT_WIDTHS];
+    nprelu_loop format_leaky_relu_backward[NPRELU_N_FORMAT_WIDTHS];
     int streaming_stores; /* 1 if large outputs are written non-temporally */
 } nprelu_kernels;
 

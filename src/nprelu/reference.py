@@ -143,7 +143,8 @@ def _casts_safely(v: object, to: np.dtype[Any], weak: bool) -> bool:
     return np.can_cast(np.asarray(v).dtype, to, "safe")
 
 
-def _loop_dtype(name: str, *operands: object, ml_loops: bool = False) -> np.dtype[Any]:
+def _loop_dtype(name: str, *operands: object, ml_loops: tuple[str, ...] = (),
+                promoted_at: tuple[int, ...] | None = None) -> np.dtype[Any]:
     """The loop (all operands and the output of one type) that NumPy
     resolves ``operands`` to, among the float loops ``e f d g`` and, with
     ``ml_loops``, the ``(T, ..., T) -> T`` loops of the ``ml_dtypes`` types.
@@ -159,11 +160,12 @@ def _loop_dtype(name: str, *operands: object, ml_loops: bool = False) -> np.dtyp
 
     With an ``ml_dtypes`` operand:
 
-    1. With ``ml_loops``: the common dtype of the operands by NumPy's
-       promotion (``np.result_type``, the operands' own dtypes first and the
-       Python scalars after them, which ml_dtypes' rules then treat as weak
-       or not), when it is an ``ml_dtypes`` type with a loop (nprelu's
-       promoter);
+    1. Where an operand (at a position of ``promoted_at``, or any) is an
+       ``ml_dtypes`` type with a loop (``ml_loops``, the names): the common
+       dtype of the operands by NumPy's promotion (``np.result_type``, the
+       operands' own dtypes first and the Python scalars after them, which
+       ml_dtypes' rules then treat as weak or not), when it is such a type
+       (nprelu's promoter, keyed on those positions);
     2. otherwise the first loop, ``ml_dtypes`` loops first (in operand
        order), then ``e f d g``, that every operand casts to safely
        (``_casts_safely``); Python scalars are weak unless every operand is
@@ -189,17 +191,20 @@ def _loop_dtype(name: str, *operands: object, ml_loops: bool = False) -> np.dtyp
             type(v).__name__ if _is_python_scalar(v) else str(np.asarray(v).dtype)
             for v in operands)
         raise TypeError(f"{name}: unsupported operand types ({kinds})")
-    if ml_loops and weak:
+    def has_loop(d: np.dtype[Any]) -> bool:
+        return _is_ml_dtype(d) and d.name in ml_loops
+
+    keyed = [v for i, v in enumerate(operands)
+             if (promoted_at is None or i in promoted_at) and not _is_python_scalar(v)]
+    if any(has_loop(np.asarray(v).dtype) for v in keyed):
         scalars = [cast(complex, v) for v in operands if _is_python_scalar(v)]
         try:
             common = np.result_type(*[np.asarray(v).dtype for v in concrete], *scalars)
         except TypeError:
             common = None
-        if common is not None and _has_ml_loop(common):
+        if common is not None and has_loop(common):
             return common
-    candidates = []
-    if ml_loops:
-        candidates += [np.asarray(v).dtype for v in concrete if _has_ml_loop(np.asarray(v).dtype)]
+    candidates = [np.asarray(v).dtype for v in concrete if has_loop(np.asarray(v).dtype)]
     candidates += [np.dtype(c) for c in _FLOAT_LOOPS]
     for loop in candidates:
         if all(_casts_safely(v, loop, weak) for v in operands):
@@ -308,7 +313,7 @@ def relu_backward(dy: ArrayLike, x: ArrayLike) -> NDArray[Any]:
     >>> relu_backward(np.array([np.inf, np.nan, 3.0]), np.array([-1.0, 0.0, 2.0]))
     array([0., 0., 3.])
     """
-    dtype = _loop_dtype("relu_backward", dy, x, ml_loops=True)
+    dtype = _loop_dtype("relu_backward", dy, x, ml_loops=ML_TYPES)
     d = _as_loop_dtype(dy, dtype)
     a = _as_loop_dtype(x, dtype)
     if _is_ml_dtype(dtype):
@@ -338,15 +343,21 @@ def _multiply(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]:
 def leaky_relu(x: ArrayLike, negative_slope: ArrayLike) -> NDArray[Any]:
     """``x`` where ``x > 0`` or NaN (same bits), else ``x * negative_slope``.
 
-    The dtype is the one NumPy picks among the loops ``ee ff dd gg``: a
-    Python float slope keeps the array's dtype.  A slope array broadcasts
-    (PReLU: one slope per channel).
+    The dtype is the one NumPy picks among the loops ``ee ff dd gg`` and the
+    ``(T, T) -> T`` loops of the ``ml_dtypes`` float types: a Python float
+    slope keeps the array's dtype.  A slope array broadcasts (PReLU: one
+    slope per channel).  For an ``ml_dtypes`` type the product is
+    ``np.multiply``'s, ml_dtypes' own.
 
     >>> leaky_relu(np.array([-2.0, -0.0, 3.0, np.nan], dtype=np.float32), 0.25)
     array([-0.5, -0. ,  3. ,  nan], dtype=float32)
     """
-    dtype = _loop_dtype("leaky_relu", x, negative_slope)
+    dtype = _loop_dtype("leaky_relu", x, negative_slope, ml_loops=ML_FLOAT_TYPES)
     a, s = np.broadcast_arrays(_as_loop_dtype(x, dtype), _as_loop_dtype(negative_slope, dtype))
+    if _is_ml_dtype(dtype):
+        product = _ml_bits(np.ascontiguousarray(_multiply(a, s)))
+        bits: NDArray[Any] = np.where(_ml_keep(a), _ml_canonical(a), product)
+        return bits.view(dtype)
     keep = _positive(a) | np.isnan(a)
     return np.where(keep, a, _multiply(a, s))
 
@@ -357,8 +368,11 @@ def leaky_relu_grad(x: ArrayLike, negative_slope: ArrayLike) -> NDArray[Any]:
     >>> leaky_relu_grad(np.array([-2.0, 0.0, 3.0, np.nan]), 0.25)
     array([0.25, 0.25, 1.  , 0.25])
     """
-    dtype = _loop_dtype("leaky_relu_grad", x, negative_slope)
+    dtype = _loop_dtype("leaky_relu_grad", x, negative_slope, ml_loops=ML_FLOAT_TYPES)
     a, s = np.broadcast_arrays(_as_loop_dtype(x, dtype), _as_loop_dtype(negative_slope, dtype))
+    if _is_ml_dtype(dtype):
+        bits: NDArray[Any] = np.where(_ml_positive(a), _ml_one(dtype), _ml_canonical(s))
+        return bits.view(dtype)
     return np.where(_positive(a), np.ones((), dtype), s)
 
 
@@ -368,7 +382,12 @@ def leaky_relu_backward(dy: ArrayLike, x: ArrayLike, negative_slope: ArrayLike) 
     >>> leaky_relu_backward(np.array([4.0, 4.0, 4.0]), np.array([-1.0, np.nan, 2.0]), 0.5)
     array([2., 2., 4.])
     """
-    dtype = _loop_dtype("leaky_relu_backward", dy, x, negative_slope)
+    dtype = _loop_dtype("leaky_relu_backward", dy, x, negative_slope,
+                        ml_loops=ML_FLOAT_TYPES, promoted_at=(1,))
     d, a, s = np.broadcast_arrays(_as_loop_dtype(dy, dtype), _as_loop_dtype(x, dtype),
                                   _as_loop_dtype(negative_slope, dtype))
+    if _is_ml_dtype(dtype):
+        product = _ml_bits(np.ascontiguousarray(_multiply(d, s)))
+        bits: NDArray[Any] = np.where(_ml_positive(a), _ml_canonical(d), product)
+        return bits.view(dtype)
     return np.where(_positive(a), d, _multiply(d, s))
