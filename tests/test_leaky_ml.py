@@ -85,6 +85,19 @@ def test_every_byte_pair(name: str, fmt: str) -> None:
     assert all((u(v) == b).all() for v, b in zip((dy, x, a), before, strict=True))
 
 
+@pytest.mark.parametrize("fmt", BYTE_FORMATS)
+def test_every_byte_with_each_scalar_slope(fmt: str) -> None:
+    """One slope for a long array (the loop's per-call lookup row): every
+    byte of x, each of the 256 slopes as a 0-d operand."""
+    t = dtype_of(fmt)
+    x = np.tile(np.arange(256, dtype=np.uint8), 5).view(t)  # 1280 >= the row's threshold
+    for s in np.arange(256, dtype=np.uint8).view(t):
+        a = np.array(s, t)
+        with np.errstate(all="ignore"):
+            got = nprelu.leaky_relu(x, a)
+        check("leaky_relu", got, x, x, a)
+
+
 def bf16_slopes() -> np.ndarray:
     """64 slopes: zeros, subnormals, one, small, large, inf and NaN, both signs."""
     f = [0.0, 1.0, 0.01, 0.25, 0.5, 2.0, 10.0, 1e-30, 3e38, 1e38, 127.0, 0.3333,

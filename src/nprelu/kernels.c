@@ -1441,6 +1441,14 @@ static inline uint16_t format_leaky_backward16(uint16_t dy, uint16_t x,
             const uint##W##_t a = *(const uint##W##_t *)ap;                    \
             const uint##W##_t *x = (const uint##W##_t *)xp;                    \
             uint##W##_t *out = (uint##W##_t *)op;                              \
+            if (sizeof(uint##W##_t) == 1 && n >= 1024) {                       \
+                /* one slope, 8 bits: the result of every byte, then a lookup */\
+                uint##W##_t row[256];                                          \
+                for (unsigned b = 0; b < 256; b++)                             \
+                    row[b] = P##_leaky##W((uint##W##_t)b, a, c);               \
+                for (ptrdiff_t i = 0; i < n; i++) out[i] = row[x[i] & 0xFF];   \
+                return;                                                        \
+            }                                                                  \
             for (ptrdiff_t i = 0; i < n; i++) out[i] = P##_leaky##W(x[i], a, c);\
             return;                                                            \
         }                                                                      \
