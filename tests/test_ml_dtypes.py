@@ -824,7 +824,8 @@ def test_python_int_promotion_keeps_numpy_dtypes_alive() -> None:
     a user dtype released one reference too many to NumPy's uint8 DType per
     call (numpy/numpy#27478; ml_dtypes 0.5/0.6 take that path, 0.7 answers
     first), which the reference's and the promoter's promotion exercise, and
-    which crashed the suite on NumPy 2.0.2 with ml_dtypes 0.5.4."""
+    which crashed the suite on NumPy 2.0.2 with ml_dtypes 0.5.4 (the floor is
+    now 2.2, past it)."""
     u8 = type(np.dtype(np.uint8))
     t = dtype_of("bfloat16")
     before = sys.getrefcount(u8)

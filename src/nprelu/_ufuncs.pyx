@@ -749,6 +749,19 @@ cdef register_leaky(int k, int w, int t, dtype, name):
              format_types4[k], data)
 
 
+def ml_dtypes_promotes(ml_dtypes):
+    """Whether this ml_dtypes registers promoters beside its own loops (0.7
+    and later: a Python float beside its types is weak, np.add(bf16, 1.0) is
+    bfloat16).  nprelu does exactly when it does, so that its ufuncs resolve
+    as NumPy's own do under each release; before 0.7 neither has any, and
+    NumPy's loop search decides for both alike."""
+    try:
+        major, minor = (int(p) for p in str(ml_dtypes.__version__).split(".")[:2])
+    except (AttributeError, ValueError):
+        return True  # a release that does not say: the newest behaviour
+    return (major, minor) >= (0, 7)
+
+
 def register_formats(ml_dtypes):
     """Add the loops (and promoters) for every format of the table that
     ``ml_dtypes`` has, once per type; returns the names registered so far.
@@ -799,10 +812,11 @@ def register_formats(ml_dtypes):
         if is_float_format(name):
             register_leaky(k, w, t, dtype, name)
             added_floats.append(dtype)
-    add_promoters(relu_backward, added)
-    add_promoters(leaky_relu, added_floats)
-    add_promoters(leaky_relu_grad, added_floats)
-    add_promoters(leaky_relu_backward, added_floats)
+    if ml_dtypes_promotes(ml_dtypes):
+        add_promoters(relu_backward, added)
+        add_promoters(leaky_relu, added_floats)
+        add_promoters(leaky_relu_grad, added_floats)
+        add_promoters(leaky_relu_backward, added_floats)
     return tuple(_registered_formats)
 
 

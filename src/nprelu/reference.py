@@ -45,6 +45,7 @@ no loop raise ``TypeError`` naming the function.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, cast
 
 import numpy as np
@@ -134,13 +135,32 @@ def _as_input(name: str, x: ArrayLike) -> NDArray[Any]:
 def _casts_safely(v: object, to: np.dtype[Any], weak: bool) -> bool:
     """Whether NumPy's loop search takes operand ``v`` for a loop of type
     ``to``: an array or NumPy scalar by a safe cast of its dtype; a weak
-    Python int or float (NEP 50) to any of the float loops; a Python scalar
-    otherwise as its default dtype (int64, float64, complex128)."""
+    Python int or float (NEP 50) to any of the float loops, and to an
+    ``ml_dtypes`` loop where NumPy's promotion of that type with the scalar
+    is the type itself; a Python scalar otherwise as its default dtype
+    (int64, float64, complex128)."""
     if _is_python_scalar(v):
         if weak and type(v) is not complex and to.char in _FLOAT_LOOPS:
             return True
+        if weak and _is_ml_dtype(to):
+            try:
+                return bool(np.result_type(to, cast(complex, v)) == to)
+            except (TypeError, OverflowError):
+                return False
         return np.can_cast(np.asarray(v).dtype, to, "safe")
     return np.can_cast(np.asarray(v).dtype, to, "safe")
+
+
+def _ml_dtypes_promotes() -> bool:
+    """Whether the imported ml_dtypes registers promoters beside its loops
+    (0.7 and later), as nprelu then does beside its own.  Asked only when an
+    ml_dtypes operand exists, so ml_dtypes is imported."""
+    version = str(getattr(sys.modules.get("ml_dtypes"), "__version__", "0.7"))
+    try:
+        major, minor = (int(p) for p in version.split(".")[:2])
+    except ValueError:
+        return True
+    return (major, minor) >= (0, 7)
 
 
 def _loop_dtype(name: str, *operands: object, ml_loops: tuple[str, ...] = (),
@@ -196,7 +216,7 @@ def _loop_dtype(name: str, *operands: object, ml_loops: tuple[str, ...] = (),
 
     keyed = [v for i, v in enumerate(operands)
              if (promoted_at is None or i in promoted_at) and not _is_python_scalar(v)]
-    if any(has_loop(np.asarray(v).dtype) for v in keyed):
+    if _ml_dtypes_promotes() and any(has_loop(np.asarray(v).dtype) for v in keyed):
         scalars = [cast(complex, v) for v in operands if _is_python_scalar(v)]
         try:
             common = np.result_type(*[np.asarray(v).dtype for v in concrete], *scalars)
