@@ -1429,8 +1429,9 @@ static inline uint16_t format_leaky_backward16(uint16_t dy, uint16_t x,
  * layout element by element (each element read before it is written, so
  * in place and other overlaps are right).
  */
-#define FORMAT_LEAKY_LOOPS(P, W, C, LOAD)                                      \
-    static void P##_leaky_relu_loop##W(LOOP_ARGS)                              \
+/* out = K(x, a) */
+#define FORMAT_SLOPE_LOOP(NAME, K, W, C, LOAD)                                 \
+    static void NAME(LOOP_ARGS)                                                \
     {                                                                          \
         char *xp = args[0], *ap = args[1], *op = args[2];                      \
         const ptrdiff_t n = dims[0];                                           \
@@ -1445,36 +1446,22 @@ static inline uint16_t format_leaky_backward16(uint16_t dy, uint16_t x,
                 /* one slope, 8 bits: the result of every byte, then a lookup */\
                 uint##W##_t row[256];                                          \
                 for (unsigned b = 0; b < 256; b++)                             \
-                    row[b] = P##_leaky##W((uint##W##_t)b, a, c);               \
+                    row[b] = K((uint##W##_t)b, a, c);                          \
                 for (ptrdiff_t i = 0; i < n; i++) out[i] = row[x[i] & 0xFF];   \
                 return;                                                        \
             }                                                                  \
-            for (ptrdiff_t i = 0; i < n; i++) out[i] = P##_leaky##W(x[i], a, c);\
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = K(x[i], a, c);          \
             return;                                                            \
         }                                                                      \
         for (ptrdiff_t i = 0; i < n; i++, xp += xs, ap += as, op += os)        \
-            *(uint##W##_t *)op = P##_leaky##W(*(const uint##W##_t *)xp,        \
-                                              *(const uint##W##_t *)ap, c);    \
-    }                                                                          \
-    static void P##_leaky_relu_grad_loop##W(LOOP_ARGS)                         \
-    {                                                                          \
-        char *xp = args[0], *ap = args[1], *op = args[2];                      \
-        const ptrdiff_t n = dims[0];                                           \
-        const ptrdiff_t xs = steps[0], as = steps[1], os = steps[2];           \
-        const C c = LOAD(data);                                                \
-        if (n > 0 && as == 0 && xs == sizeof(uint##W##_t) &&                   \
-            os == sizeof(uint##W##_t)) {                                       \
-            const uint##W##_t a = *(const uint##W##_t *)ap;                    \
-            const uint##W##_t *x = (const uint##W##_t *)xp;                    \
-            uint##W##_t *out = (uint##W##_t *)op;                              \
-            for (ptrdiff_t i = 0; i < n; i++)                                  \
-                out[i] = P##_leaky_grad##W(x[i], a, c);                        \
-            return;                                                            \
-        }                                                                      \
-        for (ptrdiff_t i = 0; i < n; i++, xp += xs, ap += as, op += os)        \
-            *(uint##W##_t *)op = P##_leaky_grad##W(                            \
-                *(const uint##W##_t *)xp, *(const uint##W##_t *)ap, c);        \
-    }                                                                          \
+            *(uint##W##_t *)op =                                               \
+                K(*(const uint##W##_t *)xp, *(const uint##W##_t *)ap, c);      \
+    }
+
+#define FORMAT_LEAKY_LOOPS(P, W, C, LOAD)                                      \
+    FORMAT_SLOPE_LOOP(P##_leaky_relu_loop##W, P##_leaky##W, W, C, LOAD)        \
+    FORMAT_SLOPE_LOOP(P##_leaky_relu_grad_loop##W, P##_leaky_grad##W, W, C,    \
+                      LOAD)                                                    \
     static void P##_leaky_relu_backward_loop##W(LOOP_ARGS)                     \
     {                                                                          \
         char *dp = args[0], *xp = args[1], *ap = args[2], *op = args[3];       \
