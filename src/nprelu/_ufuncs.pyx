@@ -623,6 +623,9 @@ def product_table(dtype):
     with np.errstate(all="ignore"):
         products = np.multiply(b[:, None], b[None, :])
     return np.ascontiguousarray(products.view(np.uint8))
+
+
+# format name -> its dtype, for the formats with loops
 _registered_formats = {}
 
 
@@ -638,16 +641,16 @@ cdef inline int is_python_scalar(PyArray_DTypeMeta *dt) noexcept:
             or dt == &PyArray_PyComplexDType)
 
 
-cdef int common_dtype_promoter(
-        PyObject *ufunc, PyArray_DTypeMeta **op_dtypes,
-        PyArray_DTypeMeta **signature, PyArray_DTypeMeta **new_op_dtypes) noexcept:
+cdef int promote(PyObject *ufunc, PyArray_DTypeMeta **op_dtypes,
+                 PyArray_DTypeMeta **signature, PyArray_DTypeMeta **new_op_dtypes,
+                 bint floats_only) noexcept:
     """A NumPy promoter (``PyArrayMethod_PromoterFunction``) beside the
     loops of the ml_dtypes types: where NumPy's promotion rules (extended by
     ml_dtypes for its own types) give the inputs a common DType that has a
-    format loop, every operand takes it; elsewhere NumPy's legacy loop search
-    decides, as it does for np.add's legacy loops.  So a Python float beside
-    a bfloat16 array is bfloat16 where ml_dtypes makes Python scalars weak
-    for its types (0.7) and float32, by the search, where it does not."""
+    format loop (a float format's, with ``floats_only``), every operand
+    takes it; elsewhere NumPy's legacy loop search decides, as it does for
+    np.add's legacy loops.  So a Python float beside a bfloat16 array is
+    bfloat16 where ml_dtypes makes Python scalars weak for its types."""
     cdef cnp.ufunc uf = <cnp.ufunc>ufunc
     cdef PyArray_DTypeMeta *inputs[8]
     cdef cnp.npy_intp n = 0
@@ -669,9 +672,8 @@ cdef int common_dtype_promoter(
             PyErr_Clear()  # no common DType: the legacy search decides
         return -1
     cdef int has_loop = 0
-    cdef int leaky = uf.name[0] == b'l'  # the leaky family: float formats only
     for i in range(n_format_dtypes):
-        if format_dtypes[i] == common and not (leaky and not format_is_float[i]):
+        if format_dtypes[i] == common and (format_is_float[i] or not floats_only):
             has_loop = 1
     if not has_loop:
         # Returning -1 with no error set hands the operands to NumPy's
@@ -687,8 +689,24 @@ cdef int common_dtype_promoter(
     return 0
 
 
-cdef object PROMOTER = PyCapsule_New(
-    <void *>common_dtype_promoter, "numpy._ufunc_promoter", NULL)
+cdef int any_format_promoter(
+        PyObject *ufunc, PyArray_DTypeMeta **op_dtypes,
+        PyArray_DTypeMeta **signature, PyArray_DTypeMeta **new_op_dtypes) noexcept:
+    """For relu_backward, which has loops for every format."""
+    return promote(ufunc, op_dtypes, signature, new_op_dtypes, False)
+
+
+cdef int float_format_promoter(
+        PyObject *ufunc, PyArray_DTypeMeta **op_dtypes,
+        PyArray_DTypeMeta **signature, PyArray_DTypeMeta **new_op_dtypes) noexcept:
+    """For the leaky family, which has loops for the float formats only."""
+    return promote(ufunc, op_dtypes, signature, new_op_dtypes, True)
+
+
+cdef object ANY_FORMAT_PROMOTER = PyCapsule_New(
+    <void *>any_format_promoter, "numpy._ufunc_promoter", NULL)
+cdef object FLOAT_FORMAT_PROMOTER = PyCapsule_New(
+    <void *>float_format_promoter, "numpy._ufunc_promoter", NULL)
 
 
 cdef add_loop(ufunc, int type_num, nprelu_loop loop, int *types, void *data):
@@ -696,9 +714,9 @@ cdef add_loop(ufunc, int type_num, nprelu_loop loop, int *types, void *data):
         ufunc, type_num, <PyUFuncGenericFunction>loop, types, data)
 
 
-def add_promoters(ufunc, dtypes):
-    """The promoter above for the operand DTypes of ``ufunc`` that hold one
-    of ``dtypes``.  Two inputs: for those types T and U, ``(T, U)`` (U may
+def add_promoters(ufunc, dtypes, promoter):
+    """``promoter`` (one of the two above) for the operand DTypes of
+    ``ufunc`` that hold one of ``dtypes``.  Two inputs: for those types T and U, ``(T, U)`` (U may
     be T) first, then ``(T, any)`` and ``(any, T)``: NumPy takes the most
     specific match but refuses two equally specific ones met in turn, so the
     pairs come first (``(T, any)`` and ``(any, U)`` tie for ``(T, U)``), as
@@ -715,7 +733,7 @@ def add_promoters(ufunc, dtypes):
     else:
         return
     for key in keys:
-        PyUFunc_AddPromoter(ufunc, key + (None,) * ufunc.nout, PROMOTER)
+        PyUFunc_AddPromoter(ufunc, key + (None,) * ufunc.nout, promoter)
 
 
 def format_dtype_problem(name, dtype, unsigned bits):
@@ -813,10 +831,9 @@ def register_formats(ml_dtypes):
             register_leaky(k, w, t, dtype, name)
             added_floats.append(dtype)
     if ml_dtypes_promotes(ml_dtypes):
-        add_promoters(relu_backward, added)
-        add_promoters(leaky_relu, added_floats)
-        add_promoters(leaky_relu_grad, added_floats)
-        add_promoters(leaky_relu_backward, added_floats)
+        add_promoters(relu_backward, added, ANY_FORMAT_PROMOTER)
+        for ufunc in (leaky_relu, leaky_relu_grad, leaky_relu_backward):
+            add_promoters(ufunc, added_floats, FLOAT_FORMAT_PROMOTER)
     return tuple(_registered_formats)
 
 
