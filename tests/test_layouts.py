@@ -20,7 +20,7 @@ import pytest
 import nprelu
 from nprelu import reference
 
-from .conftest import INT_DTYPES, strict_fp
+from .conftest import INT_DTYPES, assert_same, sample, strict_fp
 
 LENGTHS = range(71)
 
@@ -40,26 +40,12 @@ IN_VIEWS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
 FLOATS = [np.dtype(c) for c in "efdg"]
 
 
-def pool(dtype: np.dtype[Any], size: int, rng: np.random.Generator, nan: bool = True) -> np.ndarray:
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        return rng.integers(info.min, info.max, size, dtype=dtype, endpoint=True)
-    x = rng.standard_normal(size).astype(dtype)
-    specials = [0.0, -0.0, np.inf, -np.inf, 1.0, -1.0] + ([np.nan, -np.nan] if nan else [])
-    x[::5] = np.resize(np.array(specials, dtype), x[::5].size)
-    return x
-
-
-def bits(a: Any) -> bytes:
-    a = np.ascontiguousarray(a)
-    if a.dtype == np.longdouble and np.finfo(np.longdouble).nmant == 63:
-        return a.view(np.uint8).reshape(a.shape + (a.itemsize,))[..., :10].tobytes()
-    return a.tobytes()
-
-
 def check(got: np.ndarray, want: np.ndarray, what: str) -> None:
-    assert got.dtype == want.dtype, what
-    assert bits(got) == bits(want), what
+    """conftest's assert_same (dtype, shape, bits), naming the case."""
+    try:
+        assert_same(got, want)
+    except AssertionError as e:
+        raise AssertionError(f"{what}: {e}") from None
 
 
 @pytest.mark.parametrize("view", sorted(OUT_VIEWS))
@@ -69,7 +55,7 @@ def check(got: np.ndarray, want: np.ndarray, what: str) -> None:
 def test_unary_strided_outputs(name: str, dtype: np.dtype[Any], src: str, view: str) -> None:
     rng = np.random.default_rng(1)
     f, ref = getattr(nprelu, name), getattr(reference, name)
-    p = pool(dtype, 4 * max(LENGTHS) + 2, rng)
+    p = sample(dtype, 4 * max(LENGTHS) + 2, rng)
     for n in LENGTHS:
         x = IN_VIEWS[src](p[n:], n)
         before = x.copy()
@@ -78,7 +64,7 @@ def test_unary_strided_outputs(name: str, dtype: np.dtype[Any], src: str, view: 
         with strict_fp(f"{name} {dtype} n={n}"):
             assert f(x, out=o) is o
         check(o, ref(x), f"{name} {dtype} {src}->{view} n={n}")
-        assert bits(x) == bits(before)
+        assert_same(x, before)
         # the buffer's other items are untouched
         untouched = np.ones(buf.size, bool)
         untouched[np.asarray(OUT_VIEWS[view](np.arange(buf.size), n))] = False
@@ -93,7 +79,7 @@ def test_in_place_strided(name: str, dtype: Any, view: str) -> None:
     rng = np.random.default_rng(2)
     f, ref = getattr(nprelu, name), getattr(reference, name)
     for n in LENGTHS:
-        buf = pool(dtype, 3 * n + 1, rng)
+        buf = sample(dtype, 3 * n + 1, rng)
         keep = buf.copy()
         v = OUT_VIEWS[view](buf, n)
         want = ref(v.copy())
@@ -102,7 +88,7 @@ def test_in_place_strided(name: str, dtype: Any, view: str) -> None:
         check(v, want, f"{name} in place {view} {dtype} n={n}")
         inside = np.zeros(buf.size, bool)
         inside[np.asarray(OUT_VIEWS[view](np.arange(buf.size), n))] = True
-        assert bits(buf[~inside]) == bits(keep[~inside])
+        assert_same(buf[~inside], keep[~inside])
 
 
 @pytest.mark.parametrize("out_view", ["contiguous", "stride2"])
@@ -111,7 +97,7 @@ def test_backward_one_dy(dtype: np.dtype[Any], out_view: str) -> None:
     """A 0-stride dy (a scalar or a broadcast array) beside every x, dy NaN and
     inf included: the select never multiplies."""
     rng = np.random.default_rng(3)
-    p = pool(dtype, 2 * max(LENGTHS) + 2, rng)
+    p = sample(dtype, 2 * max(LENGTHS) + 2, rng)
     for d in (np.array(1.5, dtype), np.array(np.inf, dtype), np.array(-np.nan, dtype),
               np.array(-0.0, dtype)):
         for n in LENGTHS:
@@ -144,7 +130,7 @@ def test_leaky_strided_outputs_one_slope(name: str, dtype: np.dtype[Any], view: 
     np.multiply's (no NaN slope here, so no NaN-against-NaN choice)."""
     rng = np.random.default_rng(4)
     f, ref = getattr(nprelu, name), getattr(reference, name)
-    p = pool(dtype, 4 * max(LENGTHS) + 2, rng)
+    p = sample(dtype, 4 * max(LENGTHS) + 2, rng)
     a = dtype.type(0.2)
     for n in LENGTHS:
         for src in ("contiguous", "stride2"):
@@ -176,8 +162,8 @@ def test_leaky_strided_output_flags(dtype: np.dtype[Any]) -> None:
 @pytest.mark.parametrize("dtype", FLOATS, ids=str)
 def test_backward_strided_outputs(dtype: np.dtype[Any], src: str, view: str) -> None:
     rng = np.random.default_rng(5)
-    p = pool(dtype, 4 * max(LENGTHS) + 2, rng)
-    q = pool(dtype, 4 * max(LENGTHS) + 2, rng)
+    p = sample(dtype, 4 * max(LENGTHS) + 2, rng)
+    q = sample(dtype, 4 * max(LENGTHS) + 2, rng)
     for n in LENGTHS:
         x, dy = IN_VIEWS[src](p[n:], n), IN_VIEWS[src](q[n:], n)
         buf = np.full(3 * n + 1, 7, dtype)
