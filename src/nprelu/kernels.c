@@ -1442,8 +1442,10 @@ static inline uint16_t format_leaky_backward16(uint16_t dy, uint16_t x,
             const uint##W##_t a = *(const uint##W##_t *)ap;                    \
             const uint##W##_t *x = (const uint##W##_t *)xp;                    \
             uint##W##_t *out = (uint##W##_t *)op;                              \
+            /* one slope, 8 bits: the result of every byte, then a lookup   \
+               (the 256 evaluations pay for themselves from a few times    \
+               that many elements) */                                      \
             if (sizeof(uint##W##_t) == 1 && n >= 1024) {                       \
-                /* one slope, 8 bits: the result of every byte, then a lookup */\
                 uint##W##_t row[256];                                          \
                 for (unsigned b = 0; b < 256; b++)                             \
                     row[b] = K((uint##W##_t)b, a, c);                          \

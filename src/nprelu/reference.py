@@ -151,6 +151,13 @@ def _casts_safely(v: object, to: np.dtype[Any], weak: bool) -> bool:
     return np.can_cast(np.asarray(v).dtype, to, "safe")
 
 
+def _unsupported(name: str, operands: tuple[object, ...]) -> TypeError:
+    kinds = ", ".join(
+        type(v).__name__ if _is_python_scalar(v) else str(np.asarray(v).dtype)
+        for v in operands)
+    return TypeError(f"{name}: unsupported operand types ({kinds})")
+
+
 def _ml_dtypes_promotes() -> bool:
     """Whether the imported ml_dtypes registers promoters beside its loops
     (0.7 and later), as nprelu then does beside its own.  Asked only when an
@@ -207,10 +214,7 @@ def _loop_dtype(name: str, *operands: object, ml_loops: tuple[str, ...] = (),
         for char in _FLOAT_LOOPS:
             if stand_ins and all(np.can_cast(d, char, "safe") for d in stand_ins):
                 return np.dtype(char)
-        kinds = ", ".join(
-            type(v).__name__ if _is_python_scalar(v) else str(np.asarray(v).dtype)
-            for v in operands)
-        raise TypeError(f"{name}: unsupported operand types ({kinds})")
+        raise _unsupported(name, operands)
     def has_loop(d: np.dtype[Any]) -> bool:
         return _is_ml_dtype(d) and d.name in ml_loops
 
@@ -229,10 +233,7 @@ def _loop_dtype(name: str, *operands: object, ml_loops: tuple[str, ...] = (),
     for loop in candidates:
         if all(_casts_safely(v, loop, weak) for v in operands):
             return loop
-    kinds = ", ".join(
-        type(v).__name__ if _is_python_scalar(v) else str(np.asarray(v).dtype)
-        for v in operands)
-    raise TypeError(f"{name}: unsupported operand types ({kinds})")
+    raise _unsupported(name, operands)
 
 
 def _as_loop_dtype(v: object, dtype: np.dtype[Any]) -> NDArray[Any]:
