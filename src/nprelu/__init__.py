@@ -30,10 +30,11 @@ show_runtime()
 ``nprelu.reference`` defines every ufunc in plain NumPy (the specification the
 tests check against); ``nprelu.__version__`` is the package version.  With
 ``ml_dtypes`` installed, the four relu ufuncs keep its types (bfloat16, float8,
-...).
+...) and the leaky family its float types.
 """
 
 import contextlib
+import importlib
 import sys
 import threading
 from types import ModuleType
@@ -162,11 +163,15 @@ class _RegisterOnImport:
             sys.meta_path.remove(_ml_finder)
 
 
+_ml_finder = _RegisterOnImport()
+sys.meta_path.insert(0, _ml_finder)
+# Checked after the finder is in place, so that an import of ml_dtypes that
+# another thread began before it is not missed; import_module waits for such
+# an import to finish (its module lock) before the loops are registered.
 if "ml_dtypes" in sys.modules:
-    _register_ml_dtypes(sys.modules["ml_dtypes"])
-else:
-    _ml_finder = _RegisterOnImport()
-    sys.meta_path.insert(0, _ml_finder)
+    with contextlib.suppress(ValueError):
+        sys.meta_path.remove(_ml_finder)
+    _register_ml_dtypes(importlib.import_module("ml_dtypes"))
 
 
 class CpuTargets(TypedDict):
