@@ -58,9 +58,32 @@ def cpu(**change: int) -> dict[str, int]:
     return c
 
 
-def levels(c: dict[str, int]) -> tuple[bool, bool]:
+def levels3(c: dict[str, int]) -> tuple[bool, bool, bool]:
+    """(x86-64-v3, x86-64-v4, x86-64-v4 with VBMI)"""
     return _ufuncs._x86_levels(c["max_leaf"], c["max_ext_leaf"], c["leaf1_ecx"],
-                               c["leaf7_ebx"], c["ext1_ecx"], c["xcr0"], c["os_avx512"])
+                               c["leaf7_ebx"], c["ext1_ecx"], c["xcr0"], c["os_avx512"],
+                               c.get("leaf7_ecx", 0))
+
+
+def levels(c: dict[str, int]) -> tuple[bool, bool]:
+    v3, v4, _ = levels3(c)
+    return v3, v4
+
+
+# CPUID.(EAX=7,ECX=0):ECX
+AVX512_VBMI = 1 << 1
+
+
+def test_vbmi_needs_its_bit_and_x86_64_v4() -> None:
+    assert levels3(cpu()) == (True, True, False)
+    assert levels3(cpu(leaf7_ecx=AVX512_VBMI)) == (True, True, True)
+    assert levels3(cpu(leaf7_ecx=~AVX512_VBMI & 0xFFFFFFFF)) == (True, True, False)
+    # the bit without AVX-512, or without the OS saving its state
+    assert levels3(cpu(leaf7_ecx=AVX512_VBMI,
+                       leaf7_ebx=cpu()["leaf7_ebx"] & ~AVX512BW)) == (True, False, False)
+    assert levels3(cpu(leaf7_ecx=AVX512_VBMI, os_avx512=0)) == (True, False, False)
+    # a CPU reporting fewer than 7 leaves has no leaf 7, whatever it returns
+    assert levels3(cpu(leaf7_ecx=AVX512_VBMI, max_leaf=6))[2] is False
 
 
 def test_full_cpu() -> None:

@@ -87,15 +87,18 @@ def test_every_byte_pair(name: str, fmt: str) -> None:
 
 @pytest.mark.parametrize("fmt", BYTE_FORMATS)
 def test_every_byte_with_each_scalar_slope(fmt: str) -> None:
-    """One slope for a long array (the loop's per-call lookup row): every
-    byte of x, each of the 256 slopes as a 0-d operand."""
+    """One slope for a long array (the loop's per-call lookup row, with VBMI
+    where the CPU has it): every byte of x, each of the 256 slopes as a 0-d
+    operand."""
     t = dtype_of(fmt)
     x = np.tile(np.arange(256, dtype=np.uint8), 5).view(t)  # 1280 >= the row's threshold
     for s in np.arange(256, dtype=np.uint8).view(t):
         a = np.array(s, t)
         with np.errstate(all="ignore"):
             got = nprelu.leaky_relu(x, a)
+            got_grad = nprelu.leaky_relu_grad(x, a)
         check("leaky_relu", got, x, x, a)
+        check("leaky_relu_grad", got_grad, x, x, a)
 
 
 def bf16_slopes() -> np.ndarray:
@@ -124,6 +127,51 @@ def test_bfloat16_every_x_64_slopes(name: str) -> None:
         got_scalar = call(name, nprelu, dy[:65536 * 64:64], x[::64], a[3])
     check(name, got, dy, x, a)
     check(name, got_scalar, dy[:65536 * 64:64], x[::64], a[3])
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "leaky_relu_grad"])
+def test_bfloat16_every_x_each_scalar_slope(name: str) -> None:
+    """One slope over a contiguous array (the vectorised one-slope loop, and
+    its fallback for an inf or NaN slope): every x, each of the 64 slopes as
+    a 0-d operand."""
+    t = dtype_of("bfloat16")
+    x = np.arange(65536, dtype=np.uint16).view(t)
+    for s in bf16_slopes():
+        a = np.array(s, t)
+        with np.errstate(all="ignore"):
+            got = getattr(nprelu, name)(x, a)
+        check(name, got, x, x, a)
+
+
+SENTINEL = 0xA5
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "leaky_relu_grad"])
+@pytest.mark.parametrize("fmt", ["bfloat16", "float8_e4m3fn", "float6_e2m3fn"])
+def test_one_slope_lengths_and_offsets(name: str, fmt: str) -> None:
+    """The one-slope contiguous loop's edges: every length below 70 and those
+    around its vector widths (32 bfloat16, 64 bytes) and the lookup row's
+    threshold (256), input and output each 0..3 elements into a buffer, a
+    finite and an infinite slope; nothing outside the output is written."""
+    if fmt not in FLOATS:
+        pytest.skip(f"ml_dtypes {ml_dtypes.__version__} has no {fmt}")
+    t = dtype_of(fmt)
+    size = t.itemsize
+    rng = np.random.default_rng(11)
+    pool = rng.integers(0, 1 << (8 * size), 1100).astype(f"u{size}").view(t)
+    slopes = [np.array(0.25, np.float32).astype(t), np.array(-np.inf, np.float32).astype(t)]
+    f = getattr(nprelu, name)
+    for n in [*range(70), 95, 96, 97, 127, 128, 129, 255, 256, 257, 319, 320, 321, 1000]:
+        for k in range(4):
+            x = pool[k : k + n]
+            for a in slopes:
+                buf = np.full((n + 8) * size, SENTINEL, np.uint8)
+                o = buf.view(t)[3 - k : 3 - k + n]
+                with np.errstate(all="ignore"):
+                    assert f(x, a, out=o) is o
+                check(name, o, x, x, a)
+                lo, hi = (3 - k) * size, (3 - k + n) * size
+                assert (buf[:lo] == SENTINEL).all() and (buf[hi:] == SENTINEL).all(), (n, k)
 
 
 @settings(max_examples=200, deadline=None)

@@ -140,6 +140,9 @@ for _c in "efdg":
 for _m in ml_names():
     for _name in ("relu", "relu_grad", "relu_and_grad", "relu_backward"):
         CASES.append((_name, ml_dtype(_m), ""))
+    if not _m.startswith(("int", "uint")):  # the leaky family's one-slope loops
+        CASES.append(("leaky_relu", ml_dtype(_m), "scalar"))
+        CASES.append(("leaky_relu_grad", ml_dtype(_m), "scalar"))
 
 # Above the default threshold the arrays are tens of megabytes: one case per
 # ufunc and storage width rather than every type.
@@ -150,7 +153,8 @@ LARGE_CASES = [c for c in CASES if (c[1].char, c[0], c[2]) in {
     ("d", "relu_and_grad", ""), ("f", "leaky_relu", "scalar"), ("d", "leaky_relu", "array"),
     ("f", "leaky_relu_grad", "array"), ("f", "leaky_relu_backward", "scalar"),
     ("d", "leaky_relu_backward", "array")}]
-LARGE_CASES += [c for c in CASES if c[1].name == "bfloat16" and c[0] in ("relu", "relu_backward")]
+LARGE_CASES += [c for c in CASES if c[1].name in ("bfloat16", "float8_e4m3fn")
+                and c[0] in ("relu", "relu_backward", "leaky_relu")]
 
 
 def case_id(case: tuple[str, Any, str]) -> str:

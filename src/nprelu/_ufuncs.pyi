@@ -38,5 +38,5 @@ _registered_formats: dict[str, np.dtype[Any]]
 
 def _x86_levels(
     max_leaf: int, max_ext_leaf: int, leaf1_ecx: int, leaf7_ebx: int, ext1_ecx: int,
-    xcr0: int, os_avx512: int,
-) -> tuple[bool, bool]: ...
+    xcr0: int, os_avx512: int, leaf7_ecx: int = 0,
+) -> tuple[bool, bool, bool]: ...

@@ -618,11 +618,11 @@ def is_float_format(name):
 def product_table(dtype):
     """x * a for every pair of stored bytes of an 8-bit format, as
     ml_dtypes' own np.multiply rounds it, as a C-contiguous (256, 256)
-    array of bytes indexed [x, a]."""
+    array of bytes indexed [a, x]: the products of one slope are one row."""
     b = np.arange(256, dtype=np.uint8).view(dtype)
     with np.errstate(all="ignore"):
         products = np.multiply(b[:, None], b[None, :])
-    return np.ascontiguousarray(products.view(np.uint8))
+    return np.ascontiguousarray(products.view(np.uint8).T)
 
 
 # format name -> its dtype, for the formats with loops
@@ -850,24 +850,29 @@ cdef extern from "dispatch.h":
         uint32_t max_ext_leaf
         uint32_t leaf1_ecx
         uint32_t leaf7_ebx
+        uint32_t leaf7_ecx
         uint32_t ext1_ecx
         uint64_t xcr0
         int os_avx512
     int nprelu_x86_has_v3(const nprelu_x86_cpu *cpu)
     int nprelu_x86_has_v4(const nprelu_x86_cpu *cpu)
+    int nprelu_x86_has_v4_vbmi(const nprelu_x86_cpu *cpu)
 
 
 def _x86_levels(uint32_t max_leaf, uint32_t max_ext_leaf, uint32_t leaf1_ecx,
                 uint32_t leaf7_ebx, uint32_t ext1_ecx, uint64_t xcr0,
-                int os_avx512):
-    """``(x86-64-v3, x86-64-v4)`` as dispatch.c decides them from these
-    CPUID/XGETBV values (``os_avx512``: 1, 0, or -1 to trust XCR0)."""
+                int os_avx512, uint32_t leaf7_ecx=0):
+    """``(x86-64-v3, x86-64-v4, x86-64-v4 with VBMI)`` as dispatch.c decides
+    them from these CPUID/XGETBV values (``os_avx512``: 1, 0, or -1 to trust
+    XCR0)."""
     cdef nprelu_x86_cpu c
     c.max_leaf = max_leaf
     c.max_ext_leaf = max_ext_leaf
     c.leaf1_ecx = leaf1_ecx
     c.leaf7_ebx = leaf7_ebx
+    c.leaf7_ecx = leaf7_ecx
     c.ext1_ecx = ext1_ecx
     c.xcr0 = xcr0
     c.os_avx512 = os_avx512
-    return bool(nprelu_x86_has_v3(&c)), bool(nprelu_x86_has_v4(&c))
+    return (bool(nprelu_x86_has_v3(&c)), bool(nprelu_x86_has_v4(&c)),
+            bool(nprelu_x86_has_v4_vbmi(&c)))

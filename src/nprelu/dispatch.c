@@ -41,6 +41,10 @@ static uint32_t leaf7_ebx(const nprelu_x86_cpu *c)
 {
     return c->max_leaf >= 7 ? c->leaf7_ebx : 0;
 }
+static uint32_t leaf7_ecx(const nprelu_x86_cpu *c)
+{
+    return c->max_leaf >= 7 ? c->leaf7_ecx : 0;
+}
 static uint32_t ext1_ecx(const nprelu_x86_cpu *c)
 {
     return c->max_ext_leaf >= 0x80000001u ? c->ext1_ecx : 0;
@@ -67,6 +71,12 @@ int nprelu_x86_has_v4(const nprelu_x86_cpu *c)
     if (!nprelu_x86_has_v3(c) || !HAS(leaf7_ebx(c), LEAF7_EBX_V4)) return 0;
     if (c->os_avx512 >= 0) return c->os_avx512 != 0;
     return HAS(xcr0(c), XCR0_ZMM);
+}
+
+/* AVX512_VBMI: CPUID(7, 0).ECX bit 1; its state is the AVX-512 state. */
+int nprelu_x86_has_v4_vbmi(const nprelu_x86_cpu *c)
+{
+    return nprelu_x86_has_v4(c) && HAS(leaf7_ecx(c), BIT(1));
 }
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -140,6 +150,7 @@ static void read_x86(nprelu_x86_cpu *c)
     if (c->max_leaf >= 7) {
         nprelu_cpuid(7, 0, r);
         c->leaf7_ebx = r[1];
+        c->leaf7_ecx = r[2];
     }
     if (c->max_ext_leaf >= 0x80000001u) {
         nprelu_cpuid(0x80000001u, 0, r);
@@ -162,6 +173,13 @@ static int cpu_has_x86_64_v4(void)
     read_x86(&c);
     return nprelu_x86_has_v4(&c);
 }
+
+static int cpu_has_x86_64_v4_vbmi(void)
+{
+    nprelu_x86_cpu c;
+    read_x86(&c);
+    return nprelu_x86_has_v4_vbmi(&c);
+}
 #endif
 
 static int always(void) { return 1; }
@@ -181,6 +199,12 @@ static const target_entry targets[] = {
 #ifdef NPRELU_HAVE_AVX512
     {{"avx512", "x86-64-v4: AVX-512 F/BW/DQ/VL", &nprelu_kernels_avx512},
      cpu_has_x86_64_v4},
+#if defined(__GNUC__) || defined(__clang__)
+    /* the same build, with the leaky loops' byte lookups on VBMI */
+    {{"avx512_vbmi", "x86-64-v4 and AVX-512 VBMI",
+      &nprelu_kernels_avx512_vbmi},
+     cpu_has_x86_64_v4_vbmi},
+#endif
 #endif
 };
 

@@ -39,6 +39,7 @@ typedef struct {
     uint32_t max_ext_leaf;  /* CPUID(0x80000000).EAX */
     uint32_t leaf1_ecx;     /* CPUID(1).ECX */
     uint32_t leaf7_ebx;     /* CPUID(7, 0).EBX */
+    uint32_t leaf7_ecx;     /* CPUID(7, 0).ECX */
     uint32_t ext1_ecx;      /* CPUID(0x80000001).ECX */
     uint64_t xcr0;          /* XGETBV(0) */
     int os_avx512;
@@ -54,5 +55,7 @@ void nprelu_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]);
 /* x86-64-v3 (AVX2 target) and x86-64-v4 (AVX-512 target): 1 or 0. */
 int nprelu_x86_has_v3(const nprelu_x86_cpu *cpu);
 int nprelu_x86_has_v4(const nprelu_x86_cpu *cpu);
+/* x86-64-v4 and AVX-512 VBMI (the avx512_vbmi target): 1 or 0. */
+int nprelu_x86_has_v4_vbmi(const nprelu_x86_cpu *cpu);
 
 #endif

@@ -1364,7 +1364,7 @@ static inline format16 load_leaky16(const void *data)
     {                                                                          \
         const uint8_t k = CANON##8(x, l.c);                                    \
         const uint8_t keep = FORMAT_KEEPS(8, k, l.c);                          \
-        const uint8_t p = l.products[(size_t)x << 8 | a];                      \
+        const uint8_t p = l.products[((size_t)a << 8) + x];                      \
         return (uint8_t)((k & keep) | (p & ~keep));                            \
     }                                                                          \
     static inline uint8_t P##_leaky_grad8(uint8_t x, uint8_t a, leaky8 l)      \
@@ -1376,7 +1376,7 @@ static inline format16 load_leaky16(const void *data)
                                               uint8_t a, leaky8 l)             \
     {                                                                          \
         const uint8_t pos = P##_positive8(CANON##8(x, l.c), l.c);              \
-        const uint8_t p = l.products[(size_t)dy << 8 | a];                     \
+        const uint8_t p = l.products[((size_t)a << 8) + dy];                     \
         return (uint8_t)((CANON##8(dy, l.c) & pos) | (p & ~pos));              \
     }
 LEAKY8_KERNELS(format, format_same)
@@ -1424,13 +1424,56 @@ static inline uint16_t format_leaky_backward16(uint16_t dy, uint16_t x,
     return (uint16_t)((dy & pos) | (p & ~pos));
 }
 
+#include "leaky_ml_simd.h"
+
+/*
+ * One slope over contiguous x and out: for 8-bit storage the result of every
+ * byte, then a lookup (the 256 results are one vectorised pass over the
+ * slope's row of products: they pay for themselves from about as many
+ * elements); bfloat16's leaky_relu with intrinsics where the target has them
+ * (leaky_ml_simd.h).
+ */
+#define SLOPE_CONTIG8(NAME, K, LOOKUP)                                         \
+    static void NAME(const uint8_t *x, uint8_t a, uint8_t *out, ptrdiff_t n,   \
+                     leaky8 c)                                                 \
+    {                                                                          \
+        if (n >= 256) {                                                        \
+            ALIGNED64 uint8_t row[256];                                        \
+            for (unsigned b = 0; b < 256; b++) row[b] = K((uint8_t)b, a, c);   \
+            LOOKUP(x, row, out, n);                                            \
+            return;                                                            \
+        }                                                                      \
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = K(x[i], a, c);              \
+    }
+#define SLOPE_CONTIG16(NAME, K)                                                \
+    static void NAME(const uint16_t *x, uint16_t a, uint16_t *out,             \
+                     ptrdiff_t n, format16 c)                                  \
+    {                                                                          \
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = K(x[i], a, c);              \
+    }
+SLOPE_CONTIG8(format_leaky_contig8, format_leaky8, lookup8_scalar)
+SLOPE_CONTIG8(format_leaky_grad_contig8, format_leaky_grad8, lookup8_scalar)
+SLOPE_CONTIG8(narrow_leaky_contig8, narrow_leaky8, lookup8_scalar)
+SLOPE_CONTIG8(narrow_leaky_grad_contig8, narrow_leaky_grad8, lookup8_scalar)
+SLOPE_CONTIG16(format_leaky_grad_contig16, format_leaky_grad16)
+#ifdef NPRELU_HAVE_BF16_LEAKY_SIMD
+static void format_leaky_contig16(const uint16_t *x, uint16_t a,
+                                  uint16_t *out, ptrdiff_t n, format16 c)
+{
+    if (!bf16_leaky_avx512(x, a, out, n, c.drop_lo, c.drop_span))
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = format_leaky16(x[i], a, c);
+}
+#else
+SLOPE_CONTIG16(format_leaky_contig16, format_leaky16)
+#endif
+
 /*
  * Their loops: one slope with contiguous x (and dy) and out, else any
  * layout element by element (each element read before it is written, so
  * in place and other overlaps are right).
  */
-/* out = K(x, a) */
-#define FORMAT_SLOPE_LOOP(NAME, K, W, C, LOAD)                                 \
+/* out = K(x, a); CONTIG: the one-slope contiguous case */
+#define FORMAT_SLOPE_LOOP(NAME, K, W, C, LOAD, CONTIG)                         \
     static void NAME(LOOP_ARGS)                                                \
     {                                                                          \
         char *xp = args[0], *ap = args[1], *op = args[2];                      \
@@ -1439,20 +1482,8 @@ static inline uint16_t format_leaky_backward16(uint16_t dy, uint16_t x,
         const C c = LOAD(data);                                                \
         if (n > 0 && as == 0 && xs == sizeof(uint##W##_t) &&                   \
             os == sizeof(uint##W##_t)) {                                       \
-            const uint##W##_t a = *(const uint##W##_t *)ap;                    \
-            const uint##W##_t *x = (const uint##W##_t *)xp;                    \
-            uint##W##_t *out = (uint##W##_t *)op;                              \
-            /* one slope, 8 bits: the result of every byte, then a lookup   \
-               (the 256 evaluations pay for themselves from a few times    \
-               that many elements) */                                      \
-            if (sizeof(uint##W##_t) == 1 && n >= 1024) {                       \
-                uint##W##_t row[256];                                          \
-                for (unsigned b = 0; b < 256; b++)                             \
-                    row[b] = K((uint##W##_t)b, a, c);                          \
-                for (ptrdiff_t i = 0; i < n; i++) out[i] = row[x[i] & 0xFF];   \
-                return;                                                        \
-            }                                                                  \
-            for (ptrdiff_t i = 0; i < n; i++) out[i] = K(x[i], a, c);          \
+            CONTIG((const uint##W##_t *)xp, *(const uint##W##_t *)ap,          \
+                   (uint##W##_t *)op, n, c);                                   \
             return;                                                            \
         }                                                                      \
         for (ptrdiff_t i = 0; i < n; i++, xp += xs, ap += as, op += os)        \
@@ -1461,9 +1492,10 @@ static inline uint16_t format_leaky_backward16(uint16_t dy, uint16_t x,
     }
 
 #define FORMAT_LEAKY_LOOPS(P, W, C, LOAD)                                      \
-    FORMAT_SLOPE_LOOP(P##_leaky_relu_loop##W, P##_leaky##W, W, C, LOAD)        \
+    FORMAT_SLOPE_LOOP(P##_leaky_relu_loop##W, P##_leaky##W, W, C, LOAD,        \
+                      P##_leaky_contig##W)                                     \
     FORMAT_SLOPE_LOOP(P##_leaky_relu_grad_loop##W, P##_leaky_grad##W, W, C,    \
-                      LOAD)                                                    \
+                      LOAD, P##_leaky_grad_contig##W)                          \
     static void P##_leaky_relu_backward_loop##W(LOOP_ARGS)                     \
     {                                                                          \
         char *dp = args[0], *xp = args[1], *ap = args[2], *op = args[3];       \
@@ -1492,27 +1524,52 @@ FORMAT_LEAKY_LOOPS(format, 8, leaky8, load_leaky8)
 FORMAT_LEAKY_LOOPS(format, 16, format16, load_leaky16)
 FORMAT_LEAKY_LOOPS(narrow, 8, leaky8, load_leaky8)
 
+/*
+ * The AVX-512 build also holds the table of the avx512_vbmi target: the same
+ * loops but for the 8-bit leaky ones, whose byte lookup uses VBMI.
+ */
+#if defined(NPRELU_HAVE_VBMI_LOOKUP)
+#define VBMI_LOOPS(P)                                                          \
+    SLOPE_CONTIG8(P##_leaky_contig8_vbmi, P##_leaky8, lookup8_vbmi)            \
+    SLOPE_CONTIG8(P##_leaky_grad_contig8_vbmi, P##_leaky_grad8, lookup8_vbmi)  \
+    FORMAT_SLOPE_LOOP(P##_leaky_relu_loop8_vbmi, P##_leaky8, 8, leaky8,        \
+                      load_leaky8, P##_leaky_contig8_vbmi)                     \
+    FORMAT_SLOPE_LOOP(P##_leaky_relu_grad_loop8_vbmi, P##_leaky_grad8, 8,      \
+                      leaky8, load_leaky8, P##_leaky_grad_contig8_vbmi)
+VBMI_LOOPS(format)
+VBMI_LOOPS(narrow)
+#endif
+
 #define ALL_TYPES(F)                                                           \
     {F##_b, F##_B, F##_h, F##_H, F##_i, F##_I, F##_l, F##_L, F##_q, F##_Q,     \
      F##_e, F##_f, F##_d, F##_g}
 #define FLOAT_TYPES(F) {F##_e, F##_f, F##_d, F##_g}
-#define FORMAT_WIDTHS(F)                                                       \
-    {format_##F##8, format_##F##16, narrow_##F##8}
+/* V: the suffix of the 8-bit loops (empty, or _vbmi) */
+#define FORMAT_WIDTHS(F, V)                                                    \
+    {format_##F##8##V, format_##F##16, narrow_##F##8##V}
 
-const nprelu_kernels NPRELU_CAT(nprelu_kernels_, NPRELU_TARGET) = {
-    ALL_TYPES(relu_loop),
-    ALL_TYPES(relu_grad_loop),
-    ALL_TYPES(relu_and_grad_loop),
-    FLOAT_TYPES(relu_backward_loop),
-    FLOAT_TYPES(leaky_relu_loop),
-    FLOAT_TYPES(leaky_relu_grad_loop),
-    FLOAT_TYPES(leaky_relu_backward_loop),
-    FORMAT_WIDTHS(relu_loop),
-    FORMAT_WIDTHS(relu_grad_loop),
-    FORMAT_WIDTHS(relu_and_grad_loop),
-    FORMAT_WIDTHS(relu_backward_loop),
-    FORMAT_WIDTHS(leaky_relu_loop),
-    FORMAT_WIDTHS(leaky_relu_grad_loop),
-    FORMAT_WIDTHS(leaky_relu_backward_loop),
-    STREAMING_STORES,
-};
+#define KERNEL_TABLE(V)                                                        \
+    {                                                                          \
+        ALL_TYPES(relu_loop),                                                  \
+        ALL_TYPES(relu_grad_loop),                                             \
+        ALL_TYPES(relu_and_grad_loop),                                         \
+        FLOAT_TYPES(relu_backward_loop),                                       \
+        FLOAT_TYPES(leaky_relu_loop),                                          \
+        FLOAT_TYPES(leaky_relu_grad_loop),                                     \
+        FLOAT_TYPES(leaky_relu_backward_loop),                                 \
+        FORMAT_WIDTHS(relu_loop, ),                                            \
+        FORMAT_WIDTHS(relu_grad_loop, ),                                       \
+        FORMAT_WIDTHS(relu_and_grad_loop, ),                                   \
+        FORMAT_WIDTHS(relu_backward_loop, ),                                   \
+        FORMAT_WIDTHS(leaky_relu_loop, V),                                     \
+        FORMAT_WIDTHS(leaky_relu_grad_loop, V),                                \
+        FORMAT_WIDTHS(leaky_relu_backward_loop, ),                             \
+        STREAMING_STORES,                                                      \
+    }
+
+const nprelu_kernels NPRELU_CAT(nprelu_kernels_, NPRELU_TARGET) =
+    KERNEL_TABLE();
+#if defined(NPRELU_HAVE_VBMI_LOOKUP)
+const nprelu_kernels NPRELU_CAT(NPRELU_CAT(nprelu_kernels_, NPRELU_TARGET),
+                                _vbmi) = KERNEL_TABLE(_vbmi);
+#endif

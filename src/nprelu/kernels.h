@@ -54,9 +54,10 @@ extern const int nprelu_n_formats;
 
 /*
  * The leaky family's loop data for a float format: its constants, and for
- * 8-bit storage the products of every pair of stored bytes, products[x << 8
- * | a] = x * a as ml_dtypes' own np.multiply rounds it (filled once, when the
- * loops are registered; bfloat16 multiplies in float32 and rounds itself).
+ * 8-bit storage the products of every pair of stored bytes, products[a << 8
+ * | x] = x * a as ml_dtypes' own np.multiply rounds it, slope-major so that
+ * one slope's products are one 256-byte row (filled once, when the loops are
+ * registered; bfloat16 multiplies in float32 and rounds itself).
  */
 typedef struct {
     const nprelu_format *format;
@@ -93,6 +94,8 @@ typedef struct {
 extern const nprelu_kernels nprelu_kernels_baseline;
 extern const nprelu_kernels nprelu_kernels_avx2;
 extern const nprelu_kernels nprelu_kernels_avx512;
+/* the avx512 build's loops with VBMI byte lookups (GCC and clang builds) */
+extern const nprelu_kernels nprelu_kernels_avx512_vbmi;
 
 /*
  * Contiguous outputs of at least this many bytes (in one loop call) are

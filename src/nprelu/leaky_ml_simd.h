@@ -1,0 +1,162 @@
+/*
+ * The leaky family on ml_dtypes floats with one slope over contiguous
+ * arrays, written with intrinsics where a target has the instructions:
+ *
+ *   lookup8_*: out[i] = row[x[i]] for a 256-byte row (8-bit formats: the
+ *     row holds the result for every byte, computed once per call).  With
+ *     AVX-512 VBMI two vpermi2b look up 64 bytes in the row's halves and the
+ *     byte's top bit picks one; elsewhere a scalar lookup.
+ *   bf16_leaky_*: bfloat16 leaky_relu.  With AVX-512, 16 lanes of float32:
+ *     the multiply is masked to the lanes whose result is the product
+ *     (masked-off lanes raise no flag, whatever the slope), then rounded to
+ *     nearest even, a NaN becoming sign|0x7FC0, as ml_dtypes converts.
+ *     Elsewhere the compiler vectorises kernels.c's element kernel.
+ *
+ * Intrinsics rather than plain loops: GCC's vectoriser widens bfloat16 to
+ * float32 with permutes (50 instructions per 32 elements where these take
+ * 17 per 16) and no compiler turns a 256-entry table into vpermi2b.
+ * Included by kernels.c after the element kernels, in each target's build.
+ */
+#ifndef NPRELU_LEAKY_ML_SIMD_H
+#define NPRELU_LEAKY_ML_SIMD_H
+
+static inline void lookup8_scalar(const uint8_t *x, const uint8_t *row,
+                                  uint8_t *out, ptrdiff_t n)
+{
+    for (ptrdiff_t i = 0; i < n; i++) out[i] = row[x[i]];
+}
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) &&                           \
+    (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define NPRELU_HAVE_VBMI_LOOKUP 1
+
+/*
+ * Stores of whole vectors: streaming (non-temporal) ones for outputs at
+ * least nprelu_stream_threshold bytes long (kernels.c's streams()), from
+ * the first vector-aligned element on; the caller fences after the loop.
+ */
+#define SIMD_STORE512(ptr, v, streaming)                                       \
+    do {                                                                       \
+        if (streaming) _mm512_stream_si512((void *)(ptr), (v));                \
+        else _mm512_storeu_si512((void *)(ptr), (v));                          \
+    } while (0)
+/* elements before out + i is 64-byte aligned (all n if it never is) */
+static inline ptrdiff_t simd_head(const void *out, ptrdiff_t n, size_t size)
+{
+    const size_t skew = (size_t)((uintptr_t)out % 64);
+    const ptrdiff_t head = (ptrdiff_t)((64 - skew) % 64 / size);
+    return skew % size || head > n ? n : head;
+}
+
+/* x86-64-v4 lacks VBMI (Ice Lake, Zen 4 and later have it): dispatch.c
+   offers this loop as its own target only where CPUID reports it. */
+__attribute__((target("avx512vbmi"))) static inline __m512i
+lookup64_vbmi(__m512i v, __m512i t0, __m512i t1, __m512i t2, __m512i t3)
+{
+    const __m512i lo = _mm512_permutex2var_epi8(t0, v, t1);
+    const __m512i hi = _mm512_permutex2var_epi8(t2, v, t3);
+    return _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi);
+}
+
+__attribute__((target("avx512vbmi"))) static void
+lookup8_vbmi(const uint8_t *x, const uint8_t *row, uint8_t *out, ptrdiff_t n)
+{
+    const __m512i t0 = _mm512_loadu_si512((const void *)row);
+    const __m512i t1 = _mm512_loadu_si512((const void *)(row + 64));
+    const __m512i t2 = _mm512_loadu_si512((const void *)(row + 128));
+    const __m512i t3 = _mm512_loadu_si512((const void *)(row + 192));
+    const int streaming = streams(n, 1);
+    ptrdiff_t i = streaming ? simd_head(out, n, 1) : 0; /* below 64 */
+    lookup8_scalar(x, row, out, i);
+    for (; i + 64 <= n; i += 64) {
+        const __m512i v = _mm512_loadu_si512((const void *)(x + i));
+        SIMD_STORE512(out + i, lookup64_vbmi(v, t0, t1, t2, t3), streaming);
+    }
+    if (i < n) {
+        const __mmask64 m = ~(__mmask64)0 >> (64 - (n - i));
+        const __m512i v = _mm512_maskz_loadu_epi8(m, x + i);
+        _mm512_mask_storeu_epi8(out + i, m, lookup64_vbmi(v, t0, t1, t2, t3));
+    }
+    if (streaming) _mm_sfence();
+}
+
+/*
+ * 32 bfloat16 (u, 16-bit lanes), the slope af finite: x where relu keeps x
+ * and x != 0, else x * a.  No widening: the even elements are the low
+ * halves of 32-bit lanes (shifted up, they are float32), the odd ones the
+ * high halves (masked, they are).  Kept lanes multiply +0 by the finite
+ * slope: exact, no flag.  A product is rounded to nearest even; a NaN
+ * product can only be 0 * -inf, whose default NaN rounds to ml_dtypes'
+ * sign|0x7FC0 by the same addition.  (lanes: the 16-bit lanes that hold
+ * elements.)
+ */
+static inline __m512i bf16_leaky32_avx512(__m512i u, __m512 af, __m512i dlo,
+                                          __m512i dspan, __mmask32 lanes)
+{
+    const __mmask32 take =
+        (_mm512_cmple_epu16_mask(_mm512_sub_epi16(u, dlo), dspan) |
+         _mm512_cmpeq_epi16_mask(u, _mm512_setzero_si512())) &
+        lanes;
+    const __m512i xt = _mm512_maskz_mov_epi16(take, u);
+    const __m512i high = _mm512_set1_epi32((int)0xFFFF0000u);
+    const __m512i one = _mm512_set1_epi32(1), half = _mm512_set1_epi32(0x7FFF);
+    const __m512i pe = _mm512_castps_si512(
+        _mm512_mul_ps(_mm512_castsi512_ps(_mm512_slli_epi32(xt, 16)), af));
+    const __m512i po = _mm512_castps_si512(
+        _mm512_mul_ps(_mm512_castsi512_ps(_mm512_and_si512(xt, high)), af));
+    const __m512i re = _mm512_srli_epi32(
+        _mm512_add_epi32(_mm512_add_epi32(pe, half),
+                         _mm512_and_si512(_mm512_srli_epi32(pe, 16), one)),
+        16);
+    const __m512i ro = _mm512_and_si512(
+        _mm512_add_epi32(_mm512_add_epi32(po, half),
+                         _mm512_and_si512(_mm512_srli_epi32(po, 16), one)),
+        high);
+    return _mm512_mask_mov_epi16(u, take, _mm512_or_si512(re, ro));
+}
+
+/* 0 if the slope is inf or NaN: the caller takes its element kernel, which
+   multiplies only the lanes whose result is the product */
+static int bf16_leaky_avx512(const uint16_t *x, uint16_t a, uint16_t *out,
+                             ptrdiff_t n, uint16_t drop_lo, uint16_t drop_span)
+{
+    if ((a & 0x7F80u) == 0x7F80u) return 0;
+    const __m512 af =
+        _mm512_castsi512_ps(_mm512_set1_epi32((int)((uint32_t)a << 16)));
+    const __m512i dlo = _mm512_set1_epi16((short)drop_lo);
+    const __m512i dspan = _mm512_set1_epi16((short)drop_span);
+    int streaming = streams(n, 2);
+    ptrdiff_t i = 0;
+    if (streaming) {
+        const ptrdiff_t head = simd_head(out, n, 2);
+        if (head >= 32) { /* an odd address: never aligned */
+            streaming = 0;
+        } else if (head > 0) {
+            const __mmask32 m = (__mmask32)((1ull << head) - 1u);
+            _mm512_mask_storeu_epi16(
+                out, m,
+                bf16_leaky32_avx512(_mm512_maskz_loadu_epi16(m, x), af, dlo,
+                                    dspan, m));
+            i = head;
+        }
+    }
+    for (; i + 32 <= n; i += 32) {
+        const __m512i u = _mm512_loadu_si512((const void *)(x + i));
+        SIMD_STORE512(out + i,
+                      bf16_leaky32_avx512(u, af, dlo, dspan, ~(__mmask32)0),
+                      streaming);
+    }
+    if (i < n) {
+        const __mmask32 m = (__mmask32)((1ull << (n - i)) - 1u);
+        const __m512i u = _mm512_maskz_loadu_epi16(m, x + i);
+        _mm512_mask_storeu_epi16(out + i, m,
+                                 bf16_leaky32_avx512(u, af, dlo, dspan, m));
+    }
+    if (streaming) _mm_sfence();
+    return 1;
+}
+#define NPRELU_HAVE_BF16_LEAKY_SIMD 1
+#endif
+
+#endif
