@@ -3,7 +3,11 @@
  *
  * kernels.c is compiled once per target (see meson.build) with
  * NPRELU_TARGET set to the target's name; each build defines one
- * `nprelu_kernels_<target>` table.  Nothing here depends on NumPy's headers:
+ * `nprelu_kernels_<target>` table.  Its parts: elements.h (the kernel of
+ * one element), loops.h (the loop driver: which layout variant runs),
+ * stream.h (non-temporal stores), leaky_ml_simd.h (intrinsics for the ML
+ * leaky loops), longdouble.c (scalar, compiled once), formats.c (the
+ * ml_dtypes formats as data), dispatch.c (which target runs).  Nothing here depends on NumPy's headers:
  * a loop has NumPy's PyUFuncGenericFunction signature with npy_intp spelled
  * as ptrdiff_t (the same type on every platform NumPy supports).
  */
@@ -90,6 +94,19 @@ typedef struct {
     nprelu_loop format_leaky_relu_backward[NPRELU_N_FORMAT_WIDTHS];
     int streaming_stores; /* 1 if large outputs are written non-temporally */
 } nprelu_kernels;
+
+/* The long double loops: scalar, compiled once (longdouble.c), in every
+   target's table. */
+#define NPRELU_LOOP_DECL(name)                                                 \
+    void name(char **args, const ptrdiff_t *dimensions,                        \
+              const ptrdiff_t *steps, void *data)
+NPRELU_LOOP_DECL(nprelu_relu_loop_g);
+NPRELU_LOOP_DECL(nprelu_relu_grad_loop_g);
+NPRELU_LOOP_DECL(nprelu_relu_and_grad_loop_g);
+NPRELU_LOOP_DECL(nprelu_relu_backward_loop_g);
+NPRELU_LOOP_DECL(nprelu_leaky_relu_loop_g);
+NPRELU_LOOP_DECL(nprelu_leaky_relu_grad_loop_g);
+NPRELU_LOOP_DECL(nprelu_leaky_relu_backward_loop_g);
 
 extern const nprelu_kernels nprelu_kernels_baseline;
 extern const nprelu_kernels nprelu_kernels_avx2;

@@ -15,10 +15,15 @@
  * Intrinsics rather than plain loops: GCC's vectoriser widens bfloat16 to
  * float32 with permutes (50 instructions per 32 elements where these take
  * 17 per 16) and no compiler turns a 256-entry table into vpermi2b.
- * Included by kernels.c after the element kernels, in each target's build.
+ * Included by loops.h, in each target's build.
  */
 #ifndef NPRELU_LEAKY_ML_SIMD_H
 #define NPRELU_LEAKY_ML_SIMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stream.h"
 
 static inline void lookup8_scalar(const uint8_t *x, const uint8_t *row,
                                   uint8_t *out, ptrdiff_t n)

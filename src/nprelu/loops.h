@@ -1,0 +1,638 @@
+/*
+ * The loop driver: how a kernel of elements.h is applied to the arrays of
+ * one ufunc call.  Each template is instantiated per (ufunc, type) in
+ * kernels.c and picks, from the steps and the pointers, the variant that
+ * runs: contiguous, in place, gathered input, scattered output, a 0-stride
+ * operand, streaming stores for large outputs, or the plain strided loop
+ * that is right for every layout.
+ */
+#ifndef NPRELU_LOOPS_H
+#define NPRELU_LOOPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "elements.h"
+#include "stream.h"
+#include "leaky_ml_simd.h"
+
+#if defined(_MSC_VER) && !defined(__clang__)
+#define RESTRICT __restrict
+#else
+#define RESTRICT restrict
+#endif
+
+/* ------------------------------------------------------------------------
+ * Loop templates, in the manner of NumPy's fast_loop_macros.h: one element
+ * expression, instantiated in a contiguous branch (distinct buffers, marked
+ * restrict), a contiguous in-place branch, and a strided branch, so that the
+ * compiler specialises and vectorises each.  Any other overlap of input
+ * and output takes the strided branch, which is correct for every layout.
+ * Each template takes the element kernel K, a context type C and how to load
+ * it from the loop's data (the format constants; nothing for IEEE types).
+ * The unary ones also take KV, the same function spelled for the vectorised
+ * loops (relu_vec), K being kept for the strided loop.
+ * ---------------------------------------------------------------------- */
+
+#define LOOP_ARGS char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,  \
+                  void *data
+
+/*
+ * True if n items of `size` bytes at a (step sa) and at b (step sb) share no
+ * byte: only then may the restrict loops run.  Plain calls get identical or
+ * disjoint buffers, but accumulate feeds the output back in one item behind.
+ */
+static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
+                           ptrdiff_t sb, ptrdiff_t n, size_t size)
+{
+    if (n <= 0) return 1;
+    uintptr_t a_lo = (uintptr_t)a, b_lo = (uintptr_t)b;
+    uintptr_t a_hi = a_lo, b_hi = b_lo;
+    /* |stride| in unsigned arithmetic: -s overflows at PTRDIFF_MIN */
+    const uintptr_t ua = sa < 0 ? (uintptr_t)0 - (uintptr_t)sa : (uintptr_t)sa;
+    const uintptr_t ub = sb < 0 ? (uintptr_t)0 - (uintptr_t)sb : (uintptr_t)sb;
+    if (sa < 0) a_lo -= ua * (uintptr_t)(n - 1);
+    else a_hi += ua * (uintptr_t)(n - 1);
+    if (sb < 0) b_lo -= ub * (uintptr_t)(n - 1);
+    else b_hi += ub * (uintptr_t)(n - 1);
+    return a_hi + size <= b_lo || b_hi + size <= a_lo;
+}
+
+#if defined(_MSC_VER) && !defined(__clang__)
+#define ALIGNED64 __declspec(align(64))
+#else
+#define ALIGNED64 __attribute__((aligned(64)))
+#endif
+
+/* out = K(in) */
+#define UNARY_LOOP(NAME, T, K, KV, C, LOAD)                                    \
+    static void NAME##_contig(const T *RESTRICT in, T *RESTRICT out,           \
+                              ptrdiff_t n, C c)                                \
+    {                                                                          \
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = KV(in[i], c);               \
+    }                                                                          \
+    static void NAME##_stream(const T *in, T *out, ptrdiff_t n, C c)           \
+    {                                                                          \
+        ptrdiff_t i;                                                           \
+        NAME##_contig(in, out, stream_head(out, n, sizeof(T)), c);             \
+        STREAM_BLOCKS(T, out, n, i) {                                          \
+            ALIGNED64 T buf[STREAM_ITEMS(T)];                                  \
+            NAME##_contig(in + i, buf, STREAM_ITEMS(T), c);                    \
+            stream_block((char *)(out + i), (const char *)buf);                \
+        }                                                                      \
+        NAME##_contig(in + i, out + i, n - i, c);                              \
+        stream_fence();                                                        \
+    }                                                                          \
+    static void NAME##_inplace(T *RESTRICT io, ptrdiff_t n, C c)               \
+    {                                                                          \
+        for (ptrdiff_t i = 0; i < n; i++) io[i] = KV(io[i], c);                \
+    }                                                                          \
+    /* s == 2 (x[::2]) is spelled out: a constant stride vectorises with       \
+       shuffles, a variable one only with gathers */                           \
+    static void NAME##_gather(const T *RESTRICT in, ptrdiff_t s,               \
+                              T *RESTRICT out, ptrdiff_t n, C c)               \
+    {                                                                          \
+        if (s == 2)                                                            \
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = KV(in[2 * i], c);       \
+        else                                                                   \
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = KV(in[i * s], c);       \
+    }                                                                          \
+    /* strided output (out=o[::2], a column): stride 2 spelled out too */    \
+    static void NAME##_scatter(const T *RESTRICT in, ptrdiff_t si,             \
+                               T *RESTRICT out, ptrdiff_t so, ptrdiff_t n,     \
+                               C c)                                            \
+    {                                                                          \
+        if (so == 2 && si == 1)                                                \
+            for (ptrdiff_t i = 0; i < n; i++) out[2 * i] = KV(in[i], c);       \
+        else if (so == 2 && si == 2)                                           \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[2 * i] = KV(in[2 * i], c);                                 \
+        else                                                                   \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[i * so] = KV(in[i * si], c);                               \
+    }                                                                          \
+    static void NAME##_inplace_strided(T *RESTRICT io, ptrdiff_t s,            \
+                                       ptrdiff_t n, C c)                       \
+    {                                                                          \
+        if (s == 2)                                                            \
+            for (ptrdiff_t i = 0; i < n; i++) io[2 * i] = KV(io[2 * i], c);    \
+        else                                                                   \
+            for (ptrdiff_t i = 0; i < n; i++) io[i * s] = KV(io[i * s], c);    \
+    }                                                                          \
+    static void NAME(LOOP_ARGS)                                                \
+    {                                                                          \
+        char *ip = args[0], *op = args[1];                                     \
+        const ptrdiff_t n = dims[0], is = steps[0], os = steps[1];             \
+        const C c = LOAD(data);                                                \
+        (void)data;                                                            \
+        if (is == sizeof(T) && os == sizeof(T) && ip == op) {                  \
+            NAME##_inplace((T *)op, n, c);                                     \
+            return;                                                            \
+        }                                                                      \
+        if (is % (ptrdiff_t)sizeof(T) == 0 && os % (ptrdiff_t)sizeof(T) == 0) {\
+            if (ip == op && is == os && is != 0) {                             \
+                NAME##_inplace_strided((T *)op, is / (ptrdiff_t)sizeof(T), n,  \
+                                       c);                                     \
+                return;                                                        \
+            }                                                                  \
+            if (disjoint(ip, is, op, os, n, sizeof(T))) {                      \
+                if (os != sizeof(T))                                           \
+                    NAME##_scatter((const T *)ip, is / (ptrdiff_t)sizeof(T),   \
+                                   (T *)op, os / (ptrdiff_t)sizeof(T), n, c);  \
+                else if (is != sizeof(T))                                      \
+                    NAME##_gather((const T *)ip, is / (ptrdiff_t)sizeof(T),    \
+                                  (T *)op, n, c);                              \
+                else if (streams(n, sizeof(T)))                                \
+                    NAME##_stream((const T *)ip, (T *)op, n, c);               \
+                else                                                           \
+                    NAME##_contig((const T *)ip, (T *)op, n, c);               \
+                return;                                                        \
+            }                                                                  \
+        }                                                                      \
+        for (ptrdiff_t i = 0; i < n; i++, ip += is, op += os)                  \
+            *(T *)op = K(*(const T *)ip, c);                                   \
+    }
+
+/* (out1, out2) = (K1(in), K2(in)), reading in once */
+#define UNARY2_LOOP(NAME, T, K1, K2, KV1, C, LOAD)                             \
+    static void NAME##_contig(const T *RESTRICT in, T *RESTRICT o1,            \
+                              T *RESTRICT o2, ptrdiff_t n, C c)                \
+    {                                                                          \
+        for (ptrdiff_t i = 0; i < n; i++) {                                    \
+            const T v = in[i];                                                 \
+            o1[i] = KV1(v, c);                                                 \
+            o2[i] = K2(v, c);                                                  \
+        }                                                                      \
+    }                                                                          \
+    /* o2 is streamed too if it shares o1's offset within a line */          \
+    static void NAME##_stream(const T *in, T *o1, T *o2, ptrdiff_t n, C c)     \
+    {                                                                          \
+        const int o2_lines =                                                   \
+            ((uintptr_t)o1 - (uintptr_t)o2) % STREAM_LINE == 0;                \
+        ptrdiff_t i;                                                           \
+        NAME##_contig(in, o1, o2, stream_head(o1, n, sizeof(T)), c);           \
+        STREAM_BLOCKS(T, o1, n, i) {                                           \
+            ALIGNED64 T buf1[STREAM_ITEMS(T)];                                 \
+            ALIGNED64 T buf2[STREAM_ITEMS(T)];                                 \
+            NAME##_contig(in + i, buf1, buf2, STREAM_ITEMS(T), c);             \
+            stream_block((char *)(o1 + i), (const char *)buf1);                \
+            if (o2_lines)                                                      \
+                stream_block((char *)(o2 + i), (const char *)buf2);            \
+            else                                                               \
+                memcpy(o2 + i, buf2, STREAM_BLOCK);                            \
+        }                                                                      \
+        NAME##_contig(in + i, o1 + i, o2 + i, n - i, c);                       \
+        stream_fence();                                                        \
+    }                                                                          \
+    /* in == o1 */                                                             \
+    static void NAME##_inplace1(T *RESTRICT io, T *RESTRICT o2, ptrdiff_t n,   \
+                                C c)                                           \
+    {                                                                          \
+        for (ptrdiff_t i = 0; i < n; i++) {                                    \
+            const T v = io[i];                                                 \
+            io[i] = KV1(v, c);                                                 \
+            o2[i] = K2(v, c);                                                  \
+        }                                                                      \
+    }                                                                          \
+    /* in == o2 */                                                             \
+    static void NAME##_inplace2(T *RESTRICT o1, T *RESTRICT io, ptrdiff_t n,   \
+                                C c)                                           \
+    {                                                                          \
+        for (ptrdiff_t i = 0; i < n; i++) {                                    \
+            const T v = io[i];                                                 \
+            o1[i] = KV1(v, c);                                                 \
+            io[i] = K2(v, c);                                                  \
+        }                                                                      \
+    }                                                                          \
+    static void NAME##_gather(const T *RESTRICT in, ptrdiff_t s,               \
+                              T *RESTRICT o1, T *RESTRICT o2, ptrdiff_t n,     \
+                              C c)                                             \
+    {                                                                          \
+        if (s == 2)                                                            \
+            for (ptrdiff_t i = 0; i < n; i++) {                                \
+                const T v = in[2 * i];                                         \
+                o1[i] = KV1(v, c);                                             \
+                o2[i] = K2(v, c);                                              \
+            }                                                                  \
+        else                                                                   \
+            for (ptrdiff_t i = 0; i < n; i++) {                                \
+                const T v = in[i * s];                                         \
+                o1[i] = KV1(v, c);                                             \
+                o2[i] = K2(v, c);                                              \
+            }                                                                  \
+    }                                                                          \
+    static void NAME(LOOP_ARGS)                                                \
+    {                                                                          \
+        char *ip = args[0], *o1 = args[1], *o2 = args[2];                      \
+        const ptrdiff_t n = dims[0];                                           \
+        const ptrdiff_t is = steps[0], s1 = steps[1], s2 = steps[2];           \
+        const C c = LOAD(data);                                                \
+        (void)data;                                                            \
+        if (s1 == sizeof(T) && s2 == sizeof(T) &&                              \
+            is % (ptrdiff_t)sizeof(T) == 0 &&                                  \
+            disjoint(o1, s1, o2, s2, n, sizeof(T))) {                          \
+            if (is == sizeof(T) && ip == o1) {                                 \
+                NAME##_inplace1((T *)o1, (T *)o2, n, c);                       \
+                return;                                                        \
+            }                                                                  \
+            if (is == sizeof(T) && ip == o2) {                                 \
+                NAME##_inplace2((T *)o1, (T *)o2, n, c);                       \
+                return;                                                        \
+            }                                                                  \
+            if (disjoint(ip, is, o1, s1, n, sizeof(T)) &&                      \
+                disjoint(ip, is, o2, s2, n, sizeof(T))) {                      \
+                if (is != sizeof(T))                                           \
+                    NAME##_gather((const T *)ip, is / (ptrdiff_t)sizeof(T),    \
+                                  (T *)o1, (T *)o2, n, c);                     \
+                else if (streams(n, sizeof(T)))                                \
+                    NAME##_stream((const T *)ip, (T *)o1, (T *)o2, n, c);      \
+                else                                                           \
+                    NAME##_contig((const T *)ip, (T *)o1, (T *)o2, n, c);      \
+                return;                                                        \
+            }                                                                  \
+        }                                                                      \
+        for (ptrdiff_t i = 0; i < n; i++, ip += is, o1 += s1, o2 += s2) {      \
+            const T v = *(const T *)ip;                                        \
+            *(T *)o1 = K1(v, c);                                               \
+            *(T *)o2 = K2(v, c);                                               \
+        }                                                                      \
+    }
+
+/* out = K(dy, x) */
+#define BINARY_LOOP(NAME, T, K, C, LOAD)                                       \
+    static void NAME##_contig(const T *RESTRICT dy, const T *RESTRICT x,       \
+                              T *RESTRICT out, ptrdiff_t n, C c)               \
+    {                                                                          \
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = K(dy[i], x[i], c);          \
+    }                                                                          \
+    static void NAME##_stream(const T *dy, const T *x, T *out, ptrdiff_t n,    \
+                              C c)                                             \
+    {                                                                          \
+        ptrdiff_t i;                                                           \
+        NAME##_contig(dy, x, out, stream_head(out, n, sizeof(T)), c);          \
+        STREAM_BLOCKS(T, out, n, i) {                                          \
+            ALIGNED64 T buf[STREAM_ITEMS(T)];                                  \
+            NAME##_contig(dy + i, x + i, buf, STREAM_ITEMS(T), c);             \
+            stream_block((char *)(out + i), (const char *)buf);                \
+        }                                                                      \
+        NAME##_contig(dy + i, x + i, out + i, n - i, c);                       \
+        stream_fence();                                                        \
+    }                                                                          \
+    static void NAME##_inplace_dy(T *RESTRICT io, const T *RESTRICT x,         \
+                                  ptrdiff_t n, C c)                            \
+    {                                                                          \
+        for (ptrdiff_t i = 0; i < n; i++) io[i] = K(io[i], x[i], c);           \
+    }                                                                          \
+    static void NAME##_inplace_x(const T *RESTRICT dy, T *RESTRICT io,         \
+                                 ptrdiff_t n, C c)                             \
+    {                                                                          \
+        for (ptrdiff_t i = 0; i < n; i++) io[i] = K(dy[i], io[i], c);          \
+    }                                                                          \
+    static void NAME##_gather(const T *RESTRICT dy, ptrdiff_t sd,              \
+                              const T *RESTRICT x, ptrdiff_t sx,               \
+                              T *RESTRICT out, ptrdiff_t n, C c)               \
+    {                                                                          \
+        if (sd == 2 && sx == 2)                                                \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[i] = K(dy[2 * i], x[2 * i], c);                            \
+        else                                                                   \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[i] = K(dy[i * sd], x[i * sx], c);                          \
+    }                                                                          \
+    /* strided output, disjoint from both inputs */                          \
+    static void NAME##_scatter(const T *RESTRICT dy, ptrdiff_t sd,             \
+                               const T *RESTRICT x, ptrdiff_t sx,              \
+                               T *RESTRICT out, ptrdiff_t so, ptrdiff_t n,     \
+                               C c)                                            \
+    {                                                                          \
+        if (so == 2 && sd == 1 && sx == 1)                                     \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[2 * i] = K(dy[i], x[i], c);                                \
+        else                                                                   \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[i * so] = K(dy[i * sd], x[i * sx], c);                     \
+    }                                                                          \
+    /* one dy for every x (a broadcast scalar: relu_backward(1.0, x)) */    \
+    static void NAME##_dy0(T d, const T *RESTRICT x, T *RESTRICT out,          \
+                           ptrdiff_t n, C c)                                   \
+    {                                                                          \
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = K(d, x[i], c);              \
+    }                                                                          \
+    static void NAME(LOOP_ARGS)                                                \
+    {                                                                          \
+        char *dp = args[0], *xp = args[1], *op = args[2];                      \
+        const ptrdiff_t n = dims[0];                                           \
+        const ptrdiff_t ds = steps[0], xs = steps[1], os = steps[2];           \
+        const C c = LOAD(data);                                                \
+        (void)data;                                                            \
+        if (os != sizeof(T) && os % (ptrdiff_t)sizeof(T) == 0 &&               \
+            ds % (ptrdiff_t)sizeof(T) == 0 && xs % (ptrdiff_t)sizeof(T) == 0 &&\
+            disjoint(op, os, dp, ds, n, sizeof(T)) &&                          \
+            disjoint(op, os, xp, xs, n, sizeof(T))) {                          \
+            NAME##_scatter((const T *)dp, ds / (ptrdiff_t)sizeof(T),           \
+                           (const T *)xp, xs / (ptrdiff_t)sizeof(T), (T *)op,  \
+                           os / (ptrdiff_t)sizeof(T), n, c);                   \
+            return;                                                            \
+        }                                                                      \
+        if (os == sizeof(T) && ds % (ptrdiff_t)sizeof(T) == 0 &&               \
+            xs % (ptrdiff_t)sizeof(T) == 0) {                                  \
+            const int dy_free = disjoint(op, os, dp, ds, n, sizeof(T));        \
+            const int x_free = disjoint(op, os, xp, xs, n, sizeof(T));         \
+            const int contiguous = ds == sizeof(T) && xs == sizeof(T);         \
+            if (ds == 0 && xs == sizeof(T) && x_free && n > 0) {               \
+                /* read dy before any store: out may hold it */                \
+                NAME##_dy0(*(const T *)dp, (const T *)xp, (T *)op, n, c);      \
+                return;                                                        \
+            }                                                                  \
+            if (dy_free && x_free) {                                           \
+                if (!contiguous)                                               \
+                    NAME##_gather((const T *)dp, ds / (ptrdiff_t)sizeof(T),    \
+                                  (const T *)xp, xs / (ptrdiff_t)sizeof(T),    \
+                                  (T *)op, n, c);                              \
+                else if (streams(n, sizeof(T)))                                \
+                    NAME##_stream((const T *)dp, (const T *)xp, (T *)op, n,    \
+                                  c);                                          \
+                else                                                           \
+                    NAME##_contig((const T *)dp, (const T *)xp, (T *)op, n,    \
+                                  c);                                          \
+                return;                                                        \
+            }                                                                  \
+            if (contiguous && op == dp && x_free) {                            \
+                NAME##_inplace_dy((T *)op, (const T *)xp, n, c);               \
+                return;                                                        \
+            }                                                                  \
+            if (contiguous && op == xp && dy_free) {                           \
+                NAME##_inplace_x((const T *)dp, (T *)op, n, c);                \
+                return;                                                        \
+            }                                                                  \
+        }                                                                      \
+        for (ptrdiff_t i = 0; i < n; i++, dp += ds, xp += xs, op += os)        \
+            *(T *)op = K(*(const T *)dp, *(const T *)xp, c);                   \
+    }
+
+/*
+ * The leaky family: out = K(x, a) and out = K(dy, x, a), where the slope a
+ * is usually one number (step 0) and otherwise an array (PReLU).  K may owe
+ * FP flags (float16 rounding), raised once when the loop ends.
+ */
+#define SLOPE_LOOP(T, n, STMT)                                                 \
+    do {                                                                       \
+        if (sa == 0) {                                                         \
+            const T a0 = a[0];                                                 \
+            for (ptrdiff_t i = 0; i < (n); i++) { const T ai = a0; STMT; }     \
+        } else {                                                               \
+            for (ptrdiff_t i = 0; i < (n); i++) { const T ai = a[i]; STMT; }   \
+        }                                                                      \
+    } while (0)
+
+#define LEAKY_LOOP(NAME, T, K, KV)                                             \
+    static unsigned NAME##_contig(const T *RESTRICT x, const T *RESTRICT a,    \
+                                  ptrdiff_t sa, T *RESTRICT out, ptrdiff_t n)  \
+    {                                                                          \
+        unsigned owed = 0;                                                     \
+        SLOPE_LOOP(T, n, out[i] = KV(x[i], ai, &owed));                        \
+        return owed;                                                           \
+    }                                                                          \
+    static unsigned NAME##_stream(const T *x, const T *a, ptrdiff_t sa,        \
+                                  T *out, ptrdiff_t n)                         \
+    {                                                                          \
+        ptrdiff_t i0;                                                          \
+        unsigned owed =                                                        \
+            NAME##_contig(x, a, sa, out, stream_head(out, n, sizeof(T)));      \
+        STREAM_BLOCKS(T, out, n, i0) {                                         \
+            ALIGNED64 T buf[STREAM_ITEMS(T)];                                  \
+            owed |= NAME##_contig(x + i0, a + i0 * sa, sa, buf,                \
+                                  STREAM_ITEMS(T));                            \
+            stream_block((char *)(out + i0), (const char *)buf);               \
+        }                                                                      \
+        owed |= NAME##_contig(x + i0, a + i0 * sa, sa, out + i0, n - i0);      \
+        stream_fence();                                                        \
+        return owed;                                                           \
+    }                                                                          \
+    static unsigned NAME##_inplace(T *RESTRICT io, const T *RESTRICT a,        \
+                                   ptrdiff_t sa, ptrdiff_t n)                  \
+    {                                                                          \
+        unsigned owed = 0;                                                     \
+        SLOPE_LOOP(T, n, io[i] = KV(io[i], ai, &owed));                        \
+        return owed;                                                           \
+    }                                                                          \
+    /* one slope, strided x and/or out (o[::2], columns): stride 2 of out     \
+       spelled out, a constant stride vectorises with shuffles */              \
+    static unsigned NAME##_strided(const T *RESTRICT x, ptrdiff_t sx, T a0,    \
+                                   T *RESTRICT out, ptrdiff_t so, ptrdiff_t n) \
+    {                                                                          \
+        unsigned owed = 0;                                                     \
+        if (so == 2 && sx == 1)                                                \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[2 * i] = KV(x[i], a0, &owed);                              \
+        else                                                                   \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[i * so] = KV(x[i * sx], a0, &owed);                        \
+        return owed;                                                           \
+    }                                                                          \
+    static void NAME(LOOP_ARGS)                                                \
+    {                                                                          \
+        char *xp = args[0], *ap = args[1], *op = args[2];                      \
+        const ptrdiff_t n = dims[0];                                           \
+        const ptrdiff_t xs = steps[0], as = steps[1], os = steps[2];           \
+        unsigned owed = 0;                                                     \
+        (void)data;                                                            \
+        if (as == 0 && os != sizeof(T) && n > 0 &&                            \
+            xs % (ptrdiff_t)sizeof(T) == 0 && os % (ptrdiff_t)sizeof(T) == 0 &&\
+            disjoint(op, os, xp, xs, n, sizeof(T)) &&                          \
+            disjoint(op, os, ap, 0, n, sizeof(T))) {                           \
+            owed = NAME##_strided((const T *)xp, xs / (ptrdiff_t)sizeof(T),    \
+                                  *(const T *)ap, (T *)op,                     \
+                                  os / (ptrdiff_t)sizeof(T), n);               \
+            raise_owed(owed);                                                  \
+            return;                                                            \
+        }                                                                      \
+        if (xs == sizeof(T) && os == sizeof(T) &&                              \
+            (as == 0 || as == sizeof(T)) &&                                    \
+            disjoint(op, os, ap, as, n, sizeof(T))) {                          \
+            const ptrdiff_t sa = as / (ptrdiff_t)sizeof(T);                    \
+            if (op == xp)                                                      \
+                owed = NAME##_inplace((T *)op, (const T *)ap, sa, n);          \
+            else if (!disjoint(op, os, xp, xs, n, sizeof(T)))                  \
+                goto strided;                                                  \
+            else if (streams(n, sizeof(T)))                                    \
+                owed = NAME##_stream((const T *)xp, (const T *)ap, sa,         \
+                                     (T *)op, n);                              \
+            else                                                               \
+                owed = NAME##_contig((const T *)xp, (const T *)ap, sa,         \
+                                     (T *)op, n);                              \
+            raise_owed(owed);                                                  \
+            return;                                                            \
+        }                                                                      \
+    strided:                                                                   \
+        for (ptrdiff_t i = 0; i < n; i++, xp += xs, ap += as, op += os)        \
+            *(T *)op = K(*(const T *)xp, *(const T *)ap, &owed);               \
+        raise_owed(owed);                                                      \
+    }
+
+#define LEAKY_BACKWARD_LOOP(NAME, T, K)                                        \
+    static unsigned NAME##_contig(const T *RESTRICT dy, const T *RESTRICT x,   \
+                                  const T *RESTRICT a, ptrdiff_t sa,           \
+                                  T *RESTRICT out, ptrdiff_t n)                \
+    {                                                                          \
+        unsigned owed = 0;                                                     \
+        SLOPE_LOOP(T, n, out[i] = K(dy[i], x[i], ai, &owed));                  \
+        return owed;                                                           \
+    }                                                                          \
+    static unsigned NAME##_stream(const T *dy, const T *x, const T *a,         \
+                                  ptrdiff_t sa, T *out, ptrdiff_t n)           \
+    {                                                                          \
+        ptrdiff_t i0;                                                          \
+        unsigned owed = NAME##_contig(dy, x, a, sa, out,                       \
+                                      stream_head(out, n, sizeof(T)));         \
+        STREAM_BLOCKS(T, out, n, i0) {                                         \
+            ALIGNED64 T buf[STREAM_ITEMS(T)];                                  \
+            owed |= NAME##_contig(dy + i0, x + i0, a + i0 * sa, sa, buf,       \
+                                  STREAM_ITEMS(T));                            \
+            stream_block((char *)(out + i0), (const char *)buf);               \
+        }                                                                      \
+        owed |= NAME##_contig(dy + i0, x + i0, a + i0 * sa, sa, out + i0,      \
+                              n - i0);                                         \
+        stream_fence();                                                        \
+        return owed;                                                           \
+    }                                                                          \
+    static unsigned NAME##_inplace_dy(T *RESTRICT io, const T *RESTRICT x,     \
+                                      const T *RESTRICT a, ptrdiff_t sa,       \
+                                      ptrdiff_t n)                             \
+    {                                                                          \
+        unsigned owed = 0;                                                     \
+        SLOPE_LOOP(T, n, io[i] = K(io[i], x[i], ai, &owed));                   \
+        return owed;                                                           \
+    }                                                                          \
+    static unsigned NAME##_inplace_x(const T *RESTRICT dy, T *RESTRICT io,     \
+                                     const T *RESTRICT a, ptrdiff_t sa,        \
+                                     ptrdiff_t n)                              \
+    {                                                                          \
+        unsigned owed = 0;                                                     \
+        SLOPE_LOOP(T, n, io[i] = K(dy[i], io[i], ai, &owed));                  \
+        return owed;                                                           \
+    }                                                                          \
+    static void NAME(LOOP_ARGS)                                                \
+    {                                                                          \
+        char *dp = args[0], *xp = args[1], *ap = args[2], *op = args[3];       \
+        const ptrdiff_t n = dims[0];                                           \
+        const ptrdiff_t ds = steps[0], xs = steps[1], as = steps[2],           \
+                        os = steps[3];                                         \
+        unsigned owed = 0;                                                     \
+        (void)data;                                                            \
+        if (ds == sizeof(T) && xs == sizeof(T) && os == sizeof(T) &&           \
+            (as == 0 || as == sizeof(T)) &&                                    \
+            disjoint(op, os, ap, as, n, sizeof(T))) {                          \
+            const ptrdiff_t sa = as / (ptrdiff_t)sizeof(T);                    \
+            const int dy_free = disjoint(op, os, dp, ds, n, sizeof(T));        \
+            const int x_free = disjoint(op, os, xp, xs, n, sizeof(T));         \
+            if (dy_free && x_free) {                                           \
+                if (streams(n, sizeof(T)))                                     \
+                    owed = NAME##_stream((const T *)dp, (const T *)xp,         \
+                                         (const T *)ap, sa, (T *)op, n);       \
+                else                                                           \
+                    owed = NAME##_contig((const T *)dp, (const T *)xp,         \
+                                         (const T *)ap, sa, (T *)op, n);       \
+            } else if (op == dp && x_free) {                                   \
+                owed = NAME##_inplace_dy((T *)op, (const T *)xp,               \
+                                         (const T *)ap, sa, n);                \
+            } else if (op == xp && dy_free) {                                  \
+                owed = NAME##_inplace_x((const T *)dp, (T *)op,                \
+                                        (const T *)ap, sa, n);                 \
+            } else {                                                           \
+                goto strided;                                                  \
+            }                                                                  \
+            raise_owed(owed);                                                  \
+            return;                                                            \
+        }                                                                      \
+    strided:                                                                   \
+        for (ptrdiff_t i = 0; i < n; i++, dp += ds, xp += xs, ap += as,        \
+                       op += os)                                               \
+            *(T *)op = K(*(const T *)dp, *(const T *)xp, *(const T *)ap,       \
+                         &owed);                                               \
+        raise_owed(owed);                                                      \
+    }
+
+/* ------------------------------------------------------------------------
+ * The leaky family on the ml_dtypes float formats.
+ * ---------------------------------------------------------------------- */
+/*
+ * One slope over contiguous x and out: for 8-bit storage the result of every
+ * byte, then a lookup (the 256 results are one vectorised pass over the
+ * slope's row of products: they pay for themselves from about as many
+ * elements); bfloat16's leaky_relu with intrinsics where the target has them
+ * (leaky_ml_simd.h).
+ */
+#define SLOPE_CONTIG8(NAME, K, LOOKUP)                                         \
+    static void NAME(const uint8_t *x, uint8_t a, uint8_t *out, ptrdiff_t n,   \
+                     leaky8 c)                                                 \
+    {                                                                          \
+        if (n >= 256) {                                                        \
+            ALIGNED64 uint8_t row[256];                                        \
+            for (unsigned b = 0; b < 256; b++) row[b] = K((uint8_t)b, a, c);   \
+            LOOKUP(x, row, out, n);                                            \
+            return;                                                            \
+        }                                                                      \
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = K(x[i], a, c);              \
+    }
+#define SLOPE_CONTIG16(NAME, K)                                                \
+    static void NAME(const uint16_t *x, uint16_t a, uint16_t *out,             \
+                     ptrdiff_t n, format16 c)                                  \
+    {                                                                          \
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = K(x[i], a, c);              \
+    }
+/*
+ * Their loops: one slope with contiguous x (and dy) and out, else any
+ * layout element by element (each element read before it is written, so
+ * in place and other overlaps are right).
+ */
+/* out = K(x, a); CONTIG: the one-slope contiguous case */
+#define FORMAT_SLOPE_LOOP(NAME, K, W, C, LOAD, CONTIG)                         \
+    static void NAME(LOOP_ARGS)                                                \
+    {                                                                          \
+        char *xp = args[0], *ap = args[1], *op = args[2];                      \
+        const ptrdiff_t n = dims[0];                                           \
+        const ptrdiff_t xs = steps[0], as = steps[1], os = steps[2];           \
+        const C c = LOAD(data);                                                \
+        if (n > 0 && as == 0 && xs == sizeof(uint##W##_t) &&                   \
+            os == sizeof(uint##W##_t)) {                                       \
+            CONTIG((const uint##W##_t *)xp, *(const uint##W##_t *)ap,          \
+                   (uint##W##_t *)op, n, c);                                   \
+            return;                                                            \
+        }                                                                      \
+        for (ptrdiff_t i = 0; i < n; i++, xp += xs, ap += as, op += os)        \
+            *(uint##W##_t *)op =                                               \
+                K(*(const uint##W##_t *)xp, *(const uint##W##_t *)ap, c);      \
+    }
+
+#define FORMAT_LEAKY_LOOPS(P, W, C, LOAD)                                      \
+    FORMAT_SLOPE_LOOP(P##_leaky_relu_loop##W, P##_leaky##W, W, C, LOAD,        \
+                      P##_leaky_contig##W)                                     \
+    FORMAT_SLOPE_LOOP(P##_leaky_relu_grad_loop##W, P##_leaky_grad##W, W, C,    \
+                      LOAD, P##_leaky_grad_contig##W)                          \
+    static void P##_leaky_relu_backward_loop##W(LOOP_ARGS)                     \
+    {                                                                          \
+        char *dp = args[0], *xp = args[1], *ap = args[2], *op = args[3];       \
+        const ptrdiff_t n = dims[0];                                           \
+        const ptrdiff_t ds = steps[0], xs = steps[1], as = steps[2],           \
+                        os = steps[3];                                         \
+        const C c = LOAD(data);                                                \
+        if (n > 0 && as == 0 && ds == sizeof(uint##W##_t) &&                   \
+            xs == sizeof(uint##W##_t) && os == sizeof(uint##W##_t)) {          \
+            const uint##W##_t a = *(const uint##W##_t *)ap;                    \
+            const uint##W##_t *dy = (const uint##W##_t *)dp;                   \
+            const uint##W##_t *x = (const uint##W##_t *)xp;                    \
+            uint##W##_t *out = (uint##W##_t *)op;                              \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[i] = P##_leaky_backward##W(dy[i], x[i], a, c);             \
+            return;                                                            \
+        }                                                                      \
+        for (ptrdiff_t i = 0; i < n; i++, dp += ds, xp += xs, ap += as,        \
+                       op += os)                                               \
+            *(uint##W##_t *)op = P##_leaky_backward##W(                        \
+                *(const uint##W##_t *)dp, *(const uint##W##_t *)xp,            \
+                *(const uint##W##_t *)ap, c);                                  \
+    }
+
+#endif
