@@ -164,4 +164,58 @@ static int bf16_leaky_avx512(const uint16_t *x, uint16_t a, uint16_t *out,
 #define NPRELU_HAVE_BF16_LEAKY_SIMD 1
 #endif
 
+#if !defined(NPRELU_HAVE_BF16_LEAKY_SIMD) && defined(__AVX2__)
+#include <immintrin.h>
+/*
+ * The same even/odd form with AVX2: 16 bfloat16 a vector.  AVX2 has no
+ * masked multiply; none is needed, as kept lanes multiply +0 by the finite
+ * slope.  The unsigned 16-bit compare w <= span is min(w, span) == w.
+ */
+static inline __m256i bf16_leaky16_avx2(__m256i u, __m256 af, __m256i dlo,
+                                        __m256i dspan)
+{
+    const __m256i w = _mm256_sub_epi16(u, dlo);
+    const __m256i take = _mm256_or_si256(
+        _mm256_cmpeq_epi16(_mm256_min_epu16(w, dspan), w),
+        _mm256_cmpeq_epi16(u, _mm256_setzero_si256()));
+    const __m256i xt = _mm256_and_si256(u, take);
+    const __m256i high = _mm256_set1_epi32((int)0xFFFF0000u);
+    const __m256i one = _mm256_set1_epi32(1), half = _mm256_set1_epi32(0x7FFF);
+    const __m256i pe = _mm256_castps_si256(
+        _mm256_mul_ps(_mm256_castsi256_ps(_mm256_slli_epi32(xt, 16)), af));
+    const __m256i po = _mm256_castps_si256(
+        _mm256_mul_ps(_mm256_castsi256_ps(_mm256_and_si256(xt, high)), af));
+    const __m256i re = _mm256_srli_epi32(
+        _mm256_add_epi32(_mm256_add_epi32(pe, half),
+                         _mm256_and_si256(_mm256_srli_epi32(pe, 16), one)),
+        16);
+    const __m256i ro = _mm256_and_si256(
+        _mm256_add_epi32(_mm256_add_epi32(po, half),
+                         _mm256_and_si256(_mm256_srli_epi32(po, 16), one)),
+        high);
+    return _mm256_blendv_epi8(u, _mm256_or_si256(re, ro), take);
+}
+
+/* the whole vectors; returns how many elements it did (0 for an inf or NaN
+   slope), the caller does the rest with its element kernel */
+static ptrdiff_t bf16_leaky_avx2(const uint16_t *x, uint16_t a, uint16_t *out,
+                                 ptrdiff_t n, uint16_t drop_lo,
+                                 uint16_t drop_span)
+{
+    if ((a & 0x7F80u) == 0x7F80u) return 0;
+    const __m256 af =
+        _mm256_castsi256_ps(_mm256_set1_epi32((int)((uint32_t)a << 16)));
+    const __m256i dlo = _mm256_set1_epi16((short)drop_lo);
+    const __m256i dspan = _mm256_set1_epi16((short)drop_span);
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256i u = _mm256_loadu_si256((const __m256i *)(x + i));
+        _mm256_storeu_si256((__m256i *)(out + i),
+                            bf16_leaky16_avx2(u, af, dlo, dspan));
+    }
+    return i;
+}
+#define NPRELU_HAVE_BF16_LEAKY_AVX2 1
+#endif
+
 #endif
