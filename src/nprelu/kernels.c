@@ -12,6 +12,15 @@
 #ifndef NPRELU_TARGET
 #error "compile kernels.c with -DNPRELU_TARGET=<target name>"
 #endif
+/*
+ * The baseline runs on every CPU of its architecture: on x86-64, SSE2 and no
+ * more.  meson.build gives it -march=x86-64 after the user's CFLAGS, which
+ * undoes a -march=native there, but not an explicit -mavx2 or -msse4.2.
+ */
+#if defined(NPRELU_TARGET_BASELINE) && (defined(__x86_64__) || defined(_M_X64)) && \
+    (defined(__SSE3__) || defined(__AVX__))
+#error "the baseline target is being compiled for more than SSE2 (a -m flag in CFLAGS?): every x86-64 CPU runs it"
+#endif
 #define NPRELU_CAT_(a, b) a##b
 #define NPRELU_CAT(a, b) NPRELU_CAT_(a, b)
 
