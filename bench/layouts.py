@@ -32,6 +32,7 @@ def rows(n: int, dtype: Any) -> list[tuple[str, Callable[[], object], Callable[[
     rng = np.random.default_rng(0)
     x = rng.standard_normal(2 * n).astype(dtype)
     o = np.empty(2 * n, dtype)
+    o2 = np.empty(2 * n, dtype)
     x1 = x[:n].copy()
     xi = x.copy()
     side = int(np.sqrt(n))
@@ -48,6 +49,10 @@ def rows(n: int, dtype: Any) -> list[tuple[str, Callable[[], object], Callable[[
          lambda: nprelu.relu(xi[::2], out=xi[::2]), lambda: np.negative(xi[::2], out=xi[::2])),
         ("relu_grad(x, out=o[::2])",
          lambda: nprelu.relu_grad(x1, out=o[::2]), lambda: np.negative(x1, out=o[::2])),
+        # two outputs against two calls of the builtin, each writing one
+        ("relu_and_grad(x, out=(o[::2], o2[::2])) / 2 np.negative",
+         lambda: nprelu.relu_and_grad(x1, out=(o[::2], o2[::2])),
+         lambda: (np.negative(x1, out=o[::2]), np.negative(x1, out=o2[::2]))),
         ("relu_backward(dy, x, out=o[::2])",
          lambda: nprelu.relu_backward(x1, x1, out=o[::2]), lambda: np.add(x1, x1, out=o[::2])),
         ("relu_backward(dt(1), A, out=B) 0-stride dy",

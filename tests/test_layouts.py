@@ -3,7 +3,8 @@
 The loops pick a variant from the steps: contiguous, gathered input,
 strided output (``out=o[::2]``, a column, reversed), in place on a strided
 view, and one ``dy`` for every ``x`` (a 0-stride operand).  Every length
-0..70 reaches every SIMD body and tail of each variant; results are compared
+0..70 reaches every SIMD body and tail of each variant, and lengths around
+the 1 KiB blocks in which strided outputs are written reach their edges; results are compared
 bit for bit with ``nprelu.reference``, with every FP error raised and every
 warning an error (the operands are already in the loop's dtype), and no
 operand other than the output changes.
@@ -22,7 +23,9 @@ from nprelu import reference
 
 from .conftest import INT_DTYPES, assert_same, sample, strict_fp
 
-LENGTHS = range(71)
+# every length to 70 (each SIMD body and tail), and those around the blocks
+# in which strided outputs are written (1 KiB: 128 float64 .. 1024 int8)
+LENGTHS = [*range(71), 127, 128, 129, 255, 256, 257, 511, 512, 513, 1023, 1024, 1025]
 
 # n items viewed in a buffer of at least 3n + 1 items
 OUT_VIEWS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
@@ -171,3 +174,31 @@ def test_backward_strided_outputs(dtype: np.dtype[Any], src: str, view: str) -> 
         with strict_fp(f"relu_backward {dtype} n={n}"):
             assert nprelu.relu_backward(dy, x, out=o) is o
         check(o, reference.relu_backward(dy, x), f"relu_backward {dtype} {src}->{view} n={n}")
+
+
+@pytest.mark.parametrize("views", [("stride2", "stride2"), ("stride3", "contiguous"),
+                                   ("contiguous", "column"), ("reversed", "stride2")])
+@pytest.mark.parametrize("src", sorted(IN_VIEWS))
+@pytest.mark.parametrize("dtype", FLOATS + [np.dtype(np.int8)], ids=str)
+def test_relu_and_grad_strided_outputs(dtype: np.dtype[Any], src: str,
+                                       views: tuple[str, str]) -> None:
+    """relu_and_grad with either or both outputs strided: both outputs bit for
+    bit, nothing else in their buffers written."""
+    rng = np.random.default_rng(5)
+    p = sample(dtype, 4 * max(LENGTHS) + 2, rng)
+    view_of = {**OUT_VIEWS, "contiguous": lambda b, n: b[:n]}
+    for n in LENGTHS:
+        x = IN_VIEWS[src](p[n:], n)
+        before = x.copy()
+        bufs = [np.full(3 * n + 1, 7, dtype) for _ in views]
+        outs = tuple(view_of[v](b, n) for v, b in zip(views, bufs, strict=True))
+        with strict_fp(f"relu_and_grad {dtype} n={n}"):
+            got = nprelu.relu_and_grad(x, out=outs)
+        assert got[0] is outs[0] and got[1] is outs[1]
+        want = reference.relu_and_grad(x)
+        for o, w, b, v in zip(outs, want, bufs, views, strict=True):
+            check(o, w, f"relu_and_grad {dtype} {src}->{views} n={n}")
+            untouched = np.ones(b.size, bool)
+            untouched[np.asarray(view_of[v](np.arange(b.size), n))] = False
+            assert (b[untouched] == 7).all(), f"relu_and_grad {views} n={n} wrote outside out"
+        assert_same(x, before)

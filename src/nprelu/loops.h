@@ -272,6 +272,21 @@ enum { SPREAD_BYTES = 1024 };
                 o2[i] = K2(v, c);                                              \
             }                                                                  \
     }                                                                          \
+    /* strided outputs (either or both), a block at a time (SPREAD) */       \
+    static void NAME##_scatter(const T *RESTRICT in, ptrdiff_t si,             \
+                               T *RESTRICT o1, ptrdiff_t s1, T *RESTRICT o2,   \
+                               ptrdiff_t s2, ptrdiff_t n, C c)                 \
+    {                                                                          \
+        for (ptrdiff_t i = 0; i < n; i += SPREAD_ITEMS(T)) {                   \
+            ALIGNED64 T b1[SPREAD_ITEMS(T)];                                   \
+            ALIGNED64 T b2[SPREAD_ITEMS(T)];                                   \
+            const ptrdiff_t m = SPREAD_COUNT(T, n, i);                         \
+            if (si == 1) NAME##_contig(in + i, b1, b2, m, c);                  \
+            else NAME##_gather(in + i * si, si, b1, b2, m, c);                 \
+            SPREAD(o1 + i * s1, s1, b1, m);                                    \
+            SPREAD(o2 + i * s2, s2, b2, m);                                    \
+        }                                                                      \
+    }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
     {                                                                          \
         char *ip = args[0], *o1 = args[1], *o2 = args[2];                      \
@@ -279,6 +294,17 @@ enum { SPREAD_BYTES = 1024 };
         const ptrdiff_t is = steps[0], s1 = steps[1], s2 = steps[2];           \
         const C c = LOAD(data);                                                \
         (void)data;                                                            \
+        if ((s1 != sizeof(T) || s2 != sizeof(T)) &&                           \
+            is % (ptrdiff_t)sizeof(T) == 0 && s1 % (ptrdiff_t)sizeof(T) == 0 &&\
+            s2 % (ptrdiff_t)sizeof(T) == 0 &&                                  \
+            disjoint(o1, s1, o2, s2, n, sizeof(T)) &&                          \
+            disjoint(ip, is, o1, s1, n, sizeof(T)) &&                          \
+            disjoint(ip, is, o2, s2, n, sizeof(T))) {                          \
+            NAME##_scatter((const T *)ip, is / (ptrdiff_t)sizeof(T), (T *)o1,  \
+                           s1 / (ptrdiff_t)sizeof(T), (T *)o2,                 \
+                           s2 / (ptrdiff_t)sizeof(T), n, c);                   \
+            return;                                                            \
+        }                                                                      \
         if (s1 == sizeof(T) && s2 == sizeof(T) &&                              \
             is % (ptrdiff_t)sizeof(T) == 0 &&                                  \
             disjoint(o1, s1, o2, s2, n, sizeof(T))) {                          \
