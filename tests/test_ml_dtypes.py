@@ -223,6 +223,7 @@ def test_reference_is_the_oracle(fmt_name: str, assert_same: Any) -> None:
     assert_same(reference.relu_backward(dy, xx), oracle_backward(dy, xx))
 
 
+@pytest.mark.fresh_interpreter
 def test_reference_imports_no_ml_dtypes() -> None:
     """reference.py tells an ml_dtypes array by its type's module: loading it
     and using it on NumPy types imports no ml_dtypes; an ml_dtypes array
@@ -567,6 +568,7 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
                           timeout=300, env=dict(os.environ))
 
 
+@pytest.mark.fresh_interpreter
 def test_without_ml_dtypes_nothing_changes() -> None:
     """With ml_dtypes not importable, nprelu imports, works and gives the same
     result types for every built-in type as with ml_dtypes installed."""
@@ -590,12 +592,14 @@ def test_without_ml_dtypes_nothing_changes() -> None:
     assert lines[1] == with_ml.stdout.strip()
 
 
+@pytest.mark.fresh_interpreter
 def test_blocked_ml_dtypes_really_is_blocked() -> None:
     """The blocker used above does make ml_dtypes unimportable."""
     r = run_python(BLOCK_ML_DTYPES + "import ml_dtypes\n")
     assert r.returncode != 0 and "blocked" in r.stderr
 
 
+@pytest.mark.fresh_interpreter
 @pytest.mark.parametrize("order", ["nprelu_first", "ml_dtypes_first"])
 def test_loops_registered_at_import(order: str) -> None:
     """Importing nprelu registers the loops: no call by the user."""
@@ -700,6 +704,7 @@ def test_every_byte_differs_from_masking_somewhere() -> None:
 # --------------------------------------------------------------------------- registration checks
 
 
+@pytest.mark.fresh_interpreter
 def test_format_table_mismatch_is_skipped_with_a_warning() -> None:
     """A dtype whose itemsize or alignment does not match the format table
     gets no loops, only a RuntimeWarning naming it (a fake ml_dtypes module
@@ -796,6 +801,7 @@ IMPORT_ORDERS = {
 }
 
 
+@pytest.mark.fresh_interpreter
 @pytest.mark.parametrize("order", sorted(IMPORT_ORDERS))
 def test_ml_tests_pass_in_every_import_order(order: str) -> None:
     """`import nprelu` does not import ml_dtypes; the loops exist once
@@ -813,6 +819,7 @@ def test_ml_tests_pass_in_every_import_order(order: str) -> None:
     assert " passed" in r.stdout
 
 
+@pytest.mark.fresh_interpreter
 def test_import_does_not_import_ml_dtypes() -> None:
     r = run_python("import sys, nprelu\nprint('ml_dtypes' in sys.modules)")
     assert r.returncode == 0, r.stderr
