@@ -6,15 +6,17 @@
  *     row holds the result for every byte, computed once per call).  With
  *     AVX-512 VBMI two vpermi2b look up 64 bytes in the row's halves and the
  *     byte's top bit picks one; elsewhere a scalar lookup.
- *   bf16_leaky_*: bfloat16 leaky_relu.  With AVX-512, 16 lanes of float32:
- *     the multiply is masked to the lanes whose result is the product
- *     (masked-off lanes raise no flag, whatever the slope), then rounded to
- *     nearest even, a NaN becoming sign|0x7FC0, as ml_dtypes converts.
- *     Elsewhere the compiler vectorises kernels.c's element kernel.
+ *   bf16_leaky_*: bfloat16 leaky_relu with a finite slope, with AVX-512
+ *     and AVX2: the even elements are the low halves of 32-bit lanes
+ *     (shifted up, they are float32), the odd ones the high halves (masked,
+ *     they are); kept lanes multiply +0 by the slope (exact, no flag), and
+ *     each product is rounded to nearest even by integer addition, as
+ *     ml_dtypes converts.  An inf or NaN slope, and other targets, take
+ *     elements.h's kernel, which multiplies only the lanes it returns.
  *
  * Intrinsics rather than plain loops: GCC's vectoriser widens bfloat16 to
- * float32 with permutes (50 instructions per 32 elements where these take
- * 17 per 16) and no compiler turns a 256-entry table into vpermi2b.
+ * float32 with permutes (about 50 instructions per 32 elements) and no
+ * compiler turns a 256-entry table into vpermi2b.
  * Included by loops.h, in each target's build.
  */
 #ifndef NPRELU_LEAKY_ML_SIMD_H
