@@ -53,7 +53,8 @@ def check(got: np.ndarray, want: np.ndarray, what: str) -> None:
 
 @pytest.mark.parametrize("view", sorted(OUT_VIEWS))
 @pytest.mark.parametrize("src", sorted(IN_VIEWS))
-@pytest.mark.parametrize("dtype", FLOATS + [np.dtype(np.int16)], ids=str)
+# float32/float64 and the 4- and 8-byte integers: the masked stride-2 stores
+@pytest.mark.parametrize("dtype", FLOATS + [np.dtype(c) for c in ("int16", "int32", "uint64")], ids=str)
 @pytest.mark.parametrize("name", ["relu", "relu_grad"])
 def test_unary_strided_outputs(name: str, dtype: np.dtype[Any], src: str, view: str) -> None:
     rng = np.random.default_rng(1)
@@ -75,7 +76,7 @@ def test_unary_strided_outputs(name: str, dtype: np.dtype[Any], src: str, view: 
 
 
 @pytest.mark.parametrize("view", ["stride2", "stride3", "reversed", "column"])
-@pytest.mark.parametrize("dtype", FLOATS + [np.dtype(c) for c in INT_DTYPES[:2]], ids=str)
+@pytest.mark.parametrize("dtype", FLOATS + [np.dtype(c) for c in (*INT_DTYPES[:2], "int32", "int64")], ids=str)
 @pytest.mark.parametrize("name", ["relu", "relu_grad"])
 def test_in_place_strided(name: str, dtype: Any, view: str) -> None:
     dtype = np.dtype(dtype)

@@ -5,9 +5,10 @@
  * NPRELU_TARGET set to the target's name; each build defines one
  * `nprelu_kernels_<target>` table.  Its parts: elements.h (the kernel of
  * one element), loops.h (the loop driver: which layout variant runs),
- * stream.h (non-temporal stores), leaky_ml_simd.h (intrinsics for the ML
- * leaky loops), longdouble.c (scalar, compiled once), formats.c (the
- * ml_dtypes formats as data), dispatch.c (which target runs).  Nothing here depends on NumPy's headers:
+ * stream.h (non-temporal stores), spread.h (strided outputs),
+ * leaky_ml_simd.h (intrinsics for the ML leaky loops), longdouble.c
+ * (scalar, compiled once), formats.c (the ml_dtypes formats as data),
+ * dispatch.c (which target runs).  Nothing here depends on NumPy's headers:
  * a loop has NumPy's PyUFuncGenericFunction signature with npy_intp spelled
  * as ptrdiff_t (the same type on every platform NumPy supports).
  */

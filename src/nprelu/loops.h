@@ -16,6 +16,7 @@
 #include "elements.h"
 #include "stream.h"
 #include "leaky_ml_simd.h"
+#include "spread.h"
 
 #if defined(_MSC_VER) && !defined(__clang__)
 #define RESTRICT __restrict
@@ -64,43 +65,6 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
 #else
 #define ALIGNED64 __attribute__((aligned(64)))
 #endif
-
-/*
- * Strided outputs of contiguous inputs (out=o[::2], a column): a block of
- * results is computed into a buffer by the contiguous variant, which every
- * compiler vectorises, then stored with the output's stride.  GCC also
- * vectorises `out[2 * i] = K(in[i])` itself (a vector kernel, then a lane
- * extract per store); clang 14 leaves it scalar, 1.6-2.7x slower than
- * np.negative on the same layout at 1e6: the buffer is a form both compile
- * well.  With a strided input too (x[::2] into o[::2], in place on a
- * strided view) the buffer cost GCC 1.2-1.35x, so those keep the direct
- * loops, where only GCC vectorises.  Stride 2 is spelled out, as a constant
- * stride vectorises (shuffles) where a variable one does not.
- */
-enum { SPREAD_BYTES = 1024 };
-#define SPREAD_ITEMS(T) ((ptrdiff_t)(SPREAD_BYTES / sizeof(T)))
-#define SPREAD_COUNT(T, n, i)                                                  \
-    ((n) - (i) < SPREAD_ITEMS(T) ? (n) - (i) : SPREAD_ITEMS(T))
-/*
- * clang vectorises these stores into AVX-512 scatters (vpscatterqd), which
- * are microcoded and ran the loops 1.7-3x slower than np.negative on an AMD
- * Zen 4: it is told to keep them scalar (GCC extracts lanes, which is fast).
- */
-#if defined(__clang__)
-#define SCALAR_STORES _Pragma("clang loop vectorize(disable)")
-#else
-#define SCALAR_STORES
-#endif
-#define SPREAD(out, so, buf, m)                                                \
-    do {                                                                       \
-        if ((so) == 2) {                                                       \
-            SCALAR_STORES                                                      \
-            for (ptrdiff_t j_ = 0; j_ < (m); j_++) (out)[2 * j_] = (buf)[j_];   \
-        } else {                                                               \
-            SCALAR_STORES                                                      \
-            for (ptrdiff_t j_ = 0; j_ < (m); j_++) (out)[j_ * (so)] = (buf)[j_];\
-        }                                                                      \
-    } while (0)
 
 /*
  * The contiguous variant (NAME##_run) is inlined into the streaming loop,
@@ -154,9 +118,10 @@ enum { SPREAD_BYTES = 1024 };
         else                                                                   \
             for (ptrdiff_t i = 0; i < n; i++) out[i] = KV(in[i * s], c);       \
     }                                                                          \
-    /* strided output (out=o[::2], a column): from a contiguous input a      \
-       block at a time (SPREAD); from a strided one element by element, with \
-       stride 2 spelled out (see SPREAD) */                                  \
+    /* strided output (out=o[::2], a column), a block at a time (spread.h):\
+       from a contiguous input; from x[::2] over its whole span (4-byte      \
+       items, relu's kernels raise no flag) or gathered (8-byte); else one   \
+       element at a time, stride 2 spelled out */                            \
     static void NAME##_scatter(const T *RESTRICT in, ptrdiff_t si,             \
                                T *RESTRICT out, ptrdiff_t so, ptrdiff_t n,     \
                                C c)                                            \
@@ -167,6 +132,20 @@ enum { SPREAD_BYTES = 1024 };
                 const ptrdiff_t m = SPREAD_COUNT(T, n, i);                     \
                 NAME##_contig(in + i, buf, m, c);                              \
                 SPREAD(out + i * so, so, buf, m);                              \
+            }                                                                  \
+        else if (so == 2 && si == 2 && SPREAD_EVEN_FAST(T))                    \
+            for (ptrdiff_t i = 0; i < n; i += SPREAD_ITEMS(T) / 2) {           \
+                ALIGNED64 T buf[SPREAD_ITEMS(T)];                              \
+                const ptrdiff_t m = SPREAD_COUNT(T, 2 * n, 2 * i) / 2;         \
+                NAME##_contig(in + 2 * i, buf, 2 * m - 1, c);                  \
+                SPREAD_EVEN(out + 2 * i, buf, m);                              \
+            }                                                                  \
+        else if (so == 2 && si == 2 && SPREAD2_FAST(T))                        \
+            for (ptrdiff_t i = 0; i < n; i += SPREAD_ITEMS(T)) {               \
+                ALIGNED64 T buf[SPREAD_ITEMS(T)];                              \
+                const ptrdiff_t m = SPREAD_COUNT(T, n, i);                     \
+                NAME##_gather(in + 2 * i, 2, buf, m, c);                       \
+                SPREAD(out + 2 * i, 2, buf, m);                                \
             }                                                                  \
         else if (so == 2 && si == 2) {                                         \
             SCALAR_STORES                                                      \
@@ -181,7 +160,14 @@ enum { SPREAD_BYTES = 1024 };
     static void NAME##_inplace_strided(T *RESTRICT io, ptrdiff_t s,            \
                                        ptrdiff_t n, C c)                       \
     {                                                                          \
-        if (s == 2) {                                                          \
+        if (s == 2 && SPREAD_EVEN_FAST(T))                                     \
+            for (ptrdiff_t i = 0; i < n; i += SPREAD_ITEMS(T) / 2) {           \
+                ALIGNED64 T buf[SPREAD_ITEMS(T)];                              \
+                const ptrdiff_t m = SPREAD_COUNT(T, 2 * n, 2 * i) / 2;         \
+                NAME##_contig(io + 2 * i, buf, 2 * m - 1, c);                  \
+                SPREAD_EVEN(io + 2 * i, buf, m);                               \
+            }                                                                  \
+        else if (s == 2) {                                                     \
             SCALAR_STORES                                                      \
             for (ptrdiff_t i = 0; i < n; i++) io[2 * i] = KV(io[2 * i], c);    \
         } else {                                                               \
