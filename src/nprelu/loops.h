@@ -1,9 +1,9 @@
 /*
  * The loop driver: how a kernel of elements.h is applied to the arrays of
  * one ufunc call.  Each template is instantiated per (ufunc, type) in
- * kernels.c and picks, from the steps and the pointers, the variant that
- * runs: contiguous, in place, gathered input, scattered output, a 0-stride
- * operand, streaming stores for large outputs, or the plain strided loop
+ * kernels.c; plan_loop() picks, from the steps and the pointers, the variant
+ * that runs: contiguous, in place, gathered input, strided output, a
+ * 0-stride operand, streaming stores for large outputs, or the element loop
  * that is right for every layout.
  */
 #ifndef NPRELU_LOOPS_H
@@ -26,14 +26,16 @@
 
 /* ------------------------------------------------------------------------
  * Loop templates, in the manner of NumPy's fast_loop_macros.h: one element
- * expression, instantiated in a contiguous branch (distinct buffers, marked
- * restrict), a contiguous in-place branch, and a strided branch, so that the
- * compiler specialises and vectorises each.  Any other overlap of input
- * and output takes the strided branch, which is correct for every layout.
+ * expression, instantiated in one function per layout variant (contiguous
+ * with distinct buffers marked restrict, in place, gathered input,
+ * strided output, streaming), so that the compiler specialises and
+ * vectorises each.  Which variant runs is decided in one place for all of
+ * them, plan_loop() below, from the pointers and steps; any layout it does
+ * not name runs one element at a time, which is right for every layout.
  * Each template takes the element kernel K, a context type C and how to load
  * it from the loop's data (the format constants; nothing for IEEE types).
  * The unary ones also take KV, the same function spelled for the vectorised
- * loops (relu_vec), K being kept for the strided loop.
+ * loops (relu_vec), K being kept for the element loop.
  * ---------------------------------------------------------------------- */
 
 #define LOOP_ARGS char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,  \
@@ -58,6 +60,110 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
     if (sb < 0) b_lo -= ub * (uintptr_t)(n - 1);
     else b_hi += ub * (uintptr_t)(n - 1);
     return a_hi + size <= b_lo || b_hi + size <= a_lo;
+}
+
+/* ------------------------------------------------------------------------
+ * The choice of variant, for every template: one function reads the
+ * pointers and steps of a call (nin inputs, then nout outputs, in NumPy's
+ * args order) and names the variant that runs.  The templates only map a
+ * variant to their functions, and take the element loop for any variant
+ * they lack.  The rules:
+ *   - every step a whole number of items, and two outputs apart from each
+ *     other, or one element at a time;
+ *   - an input that is an output (same pointer, same nonzero step): in
+ *     place, contiguous (V_INPLACE: output 0, V_INPLACE2: output 1) or on a
+ *     strided view (V_INPLACE_STRIDED, one input only); any other input
+ *     sharing a byte with an output: one element at a time, which reads
+ *     each element before writing it, as NumPy's accumulate needs;
+ *   - the `bcast` inputs (a slope) count as contiguous with step 0 too;
+ *   - input 0 at step 0 beside contiguous operands, with PLAN_BROADCAST0,
+ *     is V_BROADCAST0 even if it lies in the output: the variant takes its
+ *     value before any store (relu_backward(1.0, x));
+ *   - otherwise a strided output: V_SCATTER; a strided input: V_GATHER;
+ *     all contiguous: V_CONTIG, or V_STREAM for an output larger than the
+ *     streaming threshold (stream.h).
+ * ---------------------------------------------------------------------- */
+enum plan_variant {
+    V_ELEMENT,
+    V_CONTIG,
+    V_STREAM,
+    V_INPLACE,
+    V_INPLACE2,
+    V_INPLACE_STRIDED,
+    V_BROADCAST0,
+    V_GATHER,
+    V_SCATTER,
+};
+/* the variants a template has, besides contiguous, streaming, in place */
+enum {
+    PLAN_INPLACE2 = 1,
+    PLAN_INPLACE_STRIDED = 2,
+    PLAN_BROADCAST0 = 4,
+    PLAN_GATHER = 8,
+    PLAN_SCATTER = 16,
+};
+enum { PLAN_MAX_OPERANDS = 4 };
+typedef struct {
+    enum plan_variant v;
+    int which;                       /* V_INPLACE(2): the input that is it */
+    ptrdiff_t s[PLAN_MAX_OPERANDS];  /* each operand's step, in items */
+} plan;
+
+static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
+                             ptrdiff_t n, size_t size, int nin, int nout,
+                             unsigned bcast, unsigned has)
+{
+    const ptrdiff_t sz = (ptrdiff_t)size;
+    plan p = {V_ELEMENT, -1, {0}};
+    unsigned strided = 0; /* bit k: operand k is not contiguous */
+    for (int k = 0; k < nin + nout; k++) {
+        if (steps[k] % sz != 0) return p;
+        p.s[k] = steps[k] / sz;
+        if (p.s[k] != 1 && !(k < nin && p.s[k] == 0 && (bcast >> k & 1)))
+            strided |= 1u << k;
+    }
+    const unsigned inputs = (1u << nin) - 1;
+    const int in_contig = !(strided & inputs), out_contig = !(strided >> nin);
+    if (n <= 0) return p;
+    if (nout == 2 && !disjoint(args[nin], steps[nin], args[nin + 1],
+                               steps[nin + 1], n, size))
+        return p;
+    if ((has & PLAN_BROADCAST0) && p.s[0] == 0 && !(strided & inputs & ~1u) &&
+        out_contig) {
+        int others_apart = 1;
+        for (int k = 1; k < nin; k++)
+            for (int j = nin; j < nin + nout; j++)
+                others_apart &=
+                    disjoint(args[k], steps[k], args[j], steps[j], n, size);
+        if (others_apart) {
+            p.v = V_BROADCAST0;
+            return p;
+        }
+    }
+    int alias_in = -1, alias_out = -1;
+    for (int k = 0; k < nin; k++)
+        for (int j = nin; j < nin + nout; j++) {
+            if (args[k] == args[j] && steps[k] == steps[j] && steps[k] != 0) {
+                if (alias_in >= 0) return p;
+                alias_in = k, alias_out = j - nin;
+            } else if (!disjoint(args[k], steps[k], args[j], steps[j], n,
+                                 size)) {
+                return p;
+            }
+        }
+    if (alias_in >= 0) {
+        p.which = alias_in;
+        if (in_contig && out_contig && p.s[alias_in] == 1)
+            p.v = alias_out == 0 ? V_INPLACE
+                  : (has & PLAN_INPLACE2) ? V_INPLACE2 : V_ELEMENT;
+        else if (nin == 1 && nout == 1 && (has & PLAN_INPLACE_STRIDED))
+            p.v = V_INPLACE_STRIDED;
+        return p;
+    }
+    if (!out_contig) p.v = (has & PLAN_SCATTER) ? V_SCATTER : V_ELEMENT;
+    else if (!in_contig) p.v = (has & PLAN_GATHER) ? V_GATHER : V_ELEMENT;
+    else p.v = streams(n, size) ? V_STREAM : V_CONTIG;
+    return p;
 }
 
 #if defined(_MSC_VER) && !defined(__clang__)
@@ -180,33 +286,27 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         char *ip = args[0], *op = args[1];                                     \
         const ptrdiff_t n = dims[0], is = steps[0], os = steps[1];             \
         const C c = LOAD(data);                                                \
+        const plan p = plan_loop(args, steps, n, sizeof(T), 1, 1, 0,           \
+                                 PLAN_INPLACE_STRIDED | PLAN_GATHER |          \
+                                     PLAN_SCATTER);                            \
         (void)data;                                                            \
-        if (is == sizeof(T) && os == sizeof(T) && ip == op) {                  \
-            NAME##_inplace((T *)op, n, c);                                     \
+        switch (p.v) {                                                         \
+        case V_CONTIG: NAME##_contig((const T *)ip, (T *)op, n, c); return;    \
+        case V_STREAM: NAME##_stream((const T *)ip, (T *)op, n, c); return;    \
+        case V_INPLACE: NAME##_inplace((T *)op, n, c); return;                 \
+        case V_INPLACE_STRIDED:                                                \
+            NAME##_inplace_strided((T *)op, p.s[0], n, c);                     \
             return;                                                            \
+        case V_GATHER:                                                         \
+            NAME##_gather((const T *)ip, p.s[0], (T *)op, n, c);               \
+            return;                                                            \
+        case V_SCATTER:                                                        \
+            NAME##_scatter((const T *)ip, p.s[0], (T *)op, p.s[1], n, c);      \
+            return;                                                            \
+        default:                                                               \
+            for (ptrdiff_t i = 0; i < n; i++, ip += is, op += os)              \
+                *(T *)op = K(*(const T *)ip, c);                               \
         }                                                                      \
-        if (is % (ptrdiff_t)sizeof(T) == 0 && os % (ptrdiff_t)sizeof(T) == 0) {\
-            if (ip == op && is == os && is != 0) {                             \
-                NAME##_inplace_strided((T *)op, is / (ptrdiff_t)sizeof(T), n,  \
-                                       c);                                     \
-                return;                                                        \
-            }                                                                  \
-            if (disjoint(ip, is, op, os, n, sizeof(T))) {                      \
-                if (os != sizeof(T))                                           \
-                    NAME##_scatter((const T *)ip, is / (ptrdiff_t)sizeof(T),   \
-                                   (T *)op, os / (ptrdiff_t)sizeof(T), n, c);  \
-                else if (is != sizeof(T))                                      \
-                    NAME##_gather((const T *)ip, is / (ptrdiff_t)sizeof(T),    \
-                                  (T *)op, n, c);                              \
-                else if (streams(n, sizeof(T)))                                \
-                    NAME##_stream((const T *)ip, (T *)op, n, c);               \
-                else                                                           \
-                    NAME##_contig((const T *)ip, (T *)op, n, c);               \
-                return;                                                        \
-            }                                                                  \
-        }                                                                      \
-        for (ptrdiff_t i = 0; i < n; i++, ip += is, op += os)                  \
-            *(T *)op = K(*(const T *)ip, c);                                   \
     }
 
 /* (out1, out2) = (K1(in), K2(in)), reading in once */
@@ -303,45 +403,31 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         const ptrdiff_t n = dims[0];                                           \
         const ptrdiff_t is = steps[0], s1 = steps[1], s2 = steps[2];           \
         const C c = LOAD(data);                                                \
+        const plan p = plan_loop(args, steps, n, sizeof(T), 1, 2, 0,           \
+                                 PLAN_INPLACE2 | PLAN_GATHER | PLAN_SCATTER);  \
         (void)data;                                                            \
-        if ((s1 != sizeof(T) || s2 != sizeof(T)) &&                           \
-            is % (ptrdiff_t)sizeof(T) == 0 && s1 % (ptrdiff_t)sizeof(T) == 0 &&\
-            s2 % (ptrdiff_t)sizeof(T) == 0 &&                                  \
-            disjoint(o1, s1, o2, s2, n, sizeof(T)) &&                          \
-            disjoint(ip, is, o1, s1, n, sizeof(T)) &&                          \
-            disjoint(ip, is, o2, s2, n, sizeof(T))) {                          \
-            NAME##_scatter((const T *)ip, is / (ptrdiff_t)sizeof(T), (T *)o1,  \
-                           s1 / (ptrdiff_t)sizeof(T), (T *)o2,                 \
-                           s2 / (ptrdiff_t)sizeof(T), n, c);                   \
+        switch (p.v) {                                                         \
+        case V_CONTIG:                                                         \
+            NAME##_contig((const T *)ip, (T *)o1, (T *)o2, n, c);              \
             return;                                                            \
-        }                                                                      \
-        if (s1 == sizeof(T) && s2 == sizeof(T) &&                              \
-            is % (ptrdiff_t)sizeof(T) == 0 &&                                  \
-            disjoint(o1, s1, o2, s2, n, sizeof(T))) {                          \
-            if (is == sizeof(T) && ip == o1) {                                 \
-                NAME##_inplace1((T *)o1, (T *)o2, n, c);                       \
-                return;                                                        \
+        case V_STREAM:                                                         \
+            NAME##_stream((const T *)ip, (T *)o1, (T *)o2, n, c);              \
+            return;                                                            \
+        case V_INPLACE: NAME##_inplace1((T *)o1, (T *)o2, n, c); return;       \
+        case V_INPLACE2: NAME##_inplace2((T *)o1, (T *)o2, n, c); return;      \
+        case V_GATHER:                                                         \
+            NAME##_gather((const T *)ip, p.s[0], (T *)o1, (T *)o2, n, c);      \
+            return;                                                            \
+        case V_SCATTER:                                                        \
+            NAME##_scatter((const T *)ip, p.s[0], (T *)o1, p.s[1], (T *)o2,    \
+                           p.s[2], n, c);                                      \
+            return;                                                            \
+        default:                                                               \
+            for (ptrdiff_t i = 0; i < n; i++, ip += is, o1 += s1, o2 += s2) {  \
+                const T v = *(const T *)ip;                                    \
+                *(T *)o1 = K1(v, c);                                           \
+                *(T *)o2 = K2(v, c);                                           \
             }                                                                  \
-            if (is == sizeof(T) && ip == o2) {                                 \
-                NAME##_inplace2((T *)o1, (T *)o2, n, c);                       \
-                return;                                                        \
-            }                                                                  \
-            if (disjoint(ip, is, o1, s1, n, sizeof(T)) &&                      \
-                disjoint(ip, is, o2, s2, n, sizeof(T))) {                      \
-                if (is != sizeof(T))                                           \
-                    NAME##_gather((const T *)ip, is / (ptrdiff_t)sizeof(T),    \
-                                  (T *)o1, (T *)o2, n, c);                     \
-                else if (streams(n, sizeof(T)))                                \
-                    NAME##_stream((const T *)ip, (T *)o1, (T *)o2, n, c);      \
-                else                                                           \
-                    NAME##_contig((const T *)ip, (T *)o1, (T *)o2, n, c);      \
-                return;                                                        \
-            }                                                                  \
-        }                                                                      \
-        for (ptrdiff_t i = 0; i < n; i++, ip += is, o1 += s1, o2 += s2) {      \
-            const T v = *(const T *)ip;                                        \
-            *(T *)o1 = K1(v, c);                                               \
-            *(T *)o2 = K2(v, c);                                               \
         }                                                                      \
     }
 
@@ -423,50 +509,38 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         const ptrdiff_t n = dims[0];                                           \
         const ptrdiff_t ds = steps[0], xs = steps[1], os = steps[2];           \
         const C c = LOAD(data);                                                \
+        const plan p = plan_loop(args, steps, n, sizeof(T), 2, 1, 0,           \
+                                 PLAN_BROADCAST0 | PLAN_GATHER |               \
+                                     PLAN_SCATTER);                            \
         (void)data;                                                            \
-        if (os != sizeof(T) && os % (ptrdiff_t)sizeof(T) == 0 &&               \
-            ds % (ptrdiff_t)sizeof(T) == 0 && xs % (ptrdiff_t)sizeof(T) == 0 &&\
-            disjoint(op, os, dp, ds, n, sizeof(T)) &&                          \
-            disjoint(op, os, xp, xs, n, sizeof(T))) {                          \
-            NAME##_scatter((const T *)dp, ds / (ptrdiff_t)sizeof(T),           \
-                           (const T *)xp, xs / (ptrdiff_t)sizeof(T), (T *)op,  \
-                           os / (ptrdiff_t)sizeof(T), n, c);                   \
+        switch (p.v) {                                                         \
+        case V_CONTIG:                                                         \
+            NAME##_contig((const T *)dp, (const T *)xp, (T *)op, n, c);        \
             return;                                                            \
-        }                                                                      \
-        if (os == sizeof(T) && ds % (ptrdiff_t)sizeof(T) == 0 &&               \
-            xs % (ptrdiff_t)sizeof(T) == 0) {                                  \
-            const int dy_free = disjoint(op, os, dp, ds, n, sizeof(T));        \
-            const int x_free = disjoint(op, os, xp, xs, n, sizeof(T));         \
-            const int contiguous = ds == sizeof(T) && xs == sizeof(T);         \
-            if (ds == 0 && xs == sizeof(T) && x_free && n > 0) {               \
-                /* read dy before any store: out may hold it */                \
-                NAME##_dy0(*(const T *)dp, (const T *)xp, (T *)op, n, c);      \
-                return;                                                        \
-            }                                                                  \
-            if (dy_free && x_free) {                                           \
-                if (!contiguous)                                               \
-                    NAME##_gather((const T *)dp, ds / (ptrdiff_t)sizeof(T),    \
-                                  (const T *)xp, xs / (ptrdiff_t)sizeof(T),    \
-                                  (T *)op, n, c);                              \
-                else if (streams(n, sizeof(T)))                                \
-                    NAME##_stream((const T *)dp, (const T *)xp, (T *)op, n,    \
-                                  c);                                          \
-                else                                                           \
-                    NAME##_contig((const T *)dp, (const T *)xp, (T *)op, n,    \
-                                  c);                                          \
-                return;                                                        \
-            }                                                                  \
-            if (contiguous && op == dp && x_free) {                            \
+        case V_STREAM:                                                         \
+            NAME##_stream((const T *)dp, (const T *)xp, (T *)op, n, c);        \
+            return;                                                            \
+        case V_INPLACE:                                                        \
+            if (p.which == 0)                                                  \
                 NAME##_inplace_dy((T *)op, (const T *)xp, n, c);               \
-                return;                                                        \
-            }                                                                  \
-            if (contiguous && op == xp && dy_free) {                           \
+            else                                                               \
                 NAME##_inplace_x((const T *)dp, (T *)op, n, c);                \
-                return;                                                        \
-            }                                                                  \
+            return;                                                            \
+        case V_BROADCAST0:                                                     \
+            NAME##_dy0(*(const T *)dp, (const T *)xp, (T *)op, n, c);          \
+            return;                                                            \
+        case V_GATHER:                                                         \
+            NAME##_gather((const T *)dp, p.s[0], (const T *)xp, p.s[1],        \
+                          (T *)op, n, c);                                      \
+            return;                                                            \
+        case V_SCATTER:                                                        \
+            NAME##_scatter((const T *)dp, p.s[0], (const T *)xp, p.s[1],       \
+                           (T *)op, p.s[2], n, c);                             \
+            return;                                                            \
+        default:                                                               \
+            for (ptrdiff_t i = 0; i < n; i++, dp += ds, xp += xs, op += os)    \
+                *(T *)op = K(*(const T *)dp, *(const T *)xp, c);               \
         }                                                                      \
-        for (ptrdiff_t i = 0; i < n; i++, dp += ds, xp += xs, op += os)        \
-            *(T *)op = K(*(const T *)dp, *(const T *)xp, c);                   \
     }
 
 /*
@@ -546,38 +620,36 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         char *xp = args[0], *ap = args[1], *op = args[2];                      \
         const ptrdiff_t n = dims[0];                                           \
         const ptrdiff_t xs = steps[0], as = steps[1], os = steps[2];           \
+        const plan p = plan_loop(args, steps, n, sizeof(T), 2, 1, 1u << 1,     \
+                                 PLAN_SCATTER);                                \
+        /* in place on the slope, or a strided output with a slope array */    \
+        const enum plan_variant v =                                            \
+            (p.v == V_INPLACE && p.which != 0) ||                              \
+                    (p.v == V_SCATTER && p.s[1] != 0)                          \
+                ? V_ELEMENT                                                    \
+                : p.v;                                                         \
         unsigned owed = 0;                                                     \
         (void)data;                                                            \
-        if (as == 0 && os != sizeof(T) && n > 0 &&                            \
-            xs % (ptrdiff_t)sizeof(T) == 0 && os % (ptrdiff_t)sizeof(T) == 0 &&\
-            disjoint(op, os, xp, xs, n, sizeof(T)) &&                          \
-            disjoint(op, os, ap, 0, n, sizeof(T))) {                           \
-            owed = NAME##_strided((const T *)xp, xs / (ptrdiff_t)sizeof(T),    \
-                                  *(const T *)ap, (T *)op,                     \
-                                  os / (ptrdiff_t)sizeof(T), n);               \
-            raise_owed(owed);                                                  \
-            return;                                                            \
+        switch (v) {                                                           \
+        case V_CONTIG:                                                         \
+            owed = NAME##_contig((const T *)xp, (const T *)ap, p.s[1],         \
+                                 (T *)op, n);                                  \
+            break;                                                             \
+        case V_STREAM:                                                         \
+            owed = NAME##_stream((const T *)xp, (const T *)ap, p.s[1],         \
+                                 (T *)op, n);                                  \
+            break;                                                             \
+        case V_INPLACE:                                                        \
+            owed = NAME##_inplace((T *)op, (const T *)ap, p.s[1], n);          \
+            break;                                                             \
+        case V_SCATTER:                                                        \
+            owed = NAME##_strided((const T *)xp, p.s[0], *(const T *)ap,       \
+                                  (T *)op, p.s[2], n);                         \
+            break;                                                             \
+        default:                                                               \
+            for (ptrdiff_t i = 0; i < n; i++, xp += xs, ap += as, op += os)    \
+                *(T *)op = K(*(const T *)xp, *(const T *)ap, &owed);           \
         }                                                                      \
-        if (xs == sizeof(T) && os == sizeof(T) &&                              \
-            (as == 0 || as == sizeof(T)) &&                                    \
-            disjoint(op, os, ap, as, n, sizeof(T))) {                          \
-            const ptrdiff_t sa = as / (ptrdiff_t)sizeof(T);                    \
-            if (op == xp)                                                      \
-                owed = NAME##_inplace((T *)op, (const T *)ap, sa, n);          \
-            else if (!disjoint(op, os, xp, xs, n, sizeof(T)))                  \
-                goto strided;                                                  \
-            else if (streams(n, sizeof(T)))                                    \
-                owed = NAME##_stream((const T *)xp, (const T *)ap, sa,         \
-                                     (T *)op, n);                              \
-            else                                                               \
-                owed = NAME##_contig((const T *)xp, (const T *)ap, sa,         \
-                                     (T *)op, n);                              \
-            raise_owed(owed);                                                  \
-            return;                                                            \
-        }                                                                      \
-    strided:                                                                   \
-        for (ptrdiff_t i = 0; i < n; i++, xp += xs, ap += as, op += os)        \
-            *(T *)op = K(*(const T *)xp, *(const T *)ap, &owed);               \
         raise_owed(owed);                                                      \
     }
 
@@ -637,38 +709,33 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         const ptrdiff_t n = dims[0];                                           \
         const ptrdiff_t ds = steps[0], xs = steps[1], as = steps[2],           \
                         os = steps[3];                                         \
+        const plan p = plan_loop(args, steps, n, sizeof(T), 3, 1, 1u << 2, 0); \
+        const ptrdiff_t sa = p.s[2];                                           \
         unsigned owed = 0;                                                     \
         (void)data;                                                            \
-        if (ds == sizeof(T) && xs == sizeof(T) && os == sizeof(T) &&           \
-            (as == 0 || as == sizeof(T)) &&                                    \
-            disjoint(op, os, ap, as, n, sizeof(T))) {                          \
-            const ptrdiff_t sa = as / (ptrdiff_t)sizeof(T);                    \
-            const int dy_free = disjoint(op, os, dp, ds, n, sizeof(T));        \
-            const int x_free = disjoint(op, os, xp, xs, n, sizeof(T));         \
-            if (dy_free && x_free) {                                           \
-                if (streams(n, sizeof(T)))                                     \
-                    owed = NAME##_stream((const T *)dp, (const T *)xp,         \
-                                         (const T *)ap, sa, (T *)op, n);       \
-                else                                                           \
-                    owed = NAME##_contig((const T *)dp, (const T *)xp,         \
-                                         (const T *)ap, sa, (T *)op, n);       \
-            } else if (op == dp && x_free) {                                   \
+        switch (p.v == V_INPLACE && p.which == 2 ? V_ELEMENT : p.v) {          \
+        case V_CONTIG:                                                         \
+            owed = NAME##_contig((const T *)dp, (const T *)xp,                 \
+                                 (const T *)ap, sa, (T *)op, n);               \
+            break;                                                             \
+        case V_STREAM:                                                         \
+            owed = NAME##_stream((const T *)dp, (const T *)xp,                 \
+                                 (const T *)ap, sa, (T *)op, n);               \
+            break;                                                             \
+        case V_INPLACE:                                                        \
+            if (p.which == 0)                                                  \
                 owed = NAME##_inplace_dy((T *)op, (const T *)xp,               \
                                          (const T *)ap, sa, n);                \
-            } else if (op == xp && dy_free) {                                  \
+            else                                                               \
                 owed = NAME##_inplace_x((const T *)dp, (T *)op,                \
                                         (const T *)ap, sa, n);                 \
-            } else {                                                           \
-                goto strided;                                                  \
-            }                                                                  \
-            raise_owed(owed);                                                  \
-            return;                                                            \
+            break;                                                             \
+        default:                                                               \
+            for (ptrdiff_t i = 0; i < n; i++, dp += ds, xp += xs, ap += as,    \
+                           op += os)                                           \
+                *(T *)op = K(*(const T *)dp, *(const T *)xp, *(const T *)ap,   \
+                             &owed);                                           \
         }                                                                      \
-    strided:                                                                   \
-        for (ptrdiff_t i = 0; i < n; i++, dp += ds, xp += xs, ap += as,        \
-                       op += os)                                               \
-            *(T *)op = K(*(const T *)dp, *(const T *)xp, *(const T *)ap,       \
-                         &owed);                                               \
         raise_owed(owed);                                                      \
     }
 
@@ -701,10 +768,15 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         for (ptrdiff_t i = 0; i < n; i++) out[i] = K(x[i], a, c);              \
     }
 /*
- * Their loops: one slope with contiguous x (and dy) and out, else any
- * layout element by element (each element read before it is written, so
- * in place and other overlaps are right).
+ * Their loops: one slope over contiguous x (and dy) and out, in place too
+ * (the contiguous functions read each element before writing it), else
+ * one element at a time (plan_loop's rules).
  */
+/* the plan is one slope (operand `slope`) over contiguous operands */
+#define ONE_SLOPE(p, slope)                                                    \
+    (((p).v == V_CONTIG || (p).v == V_STREAM || (p).v == V_INPLACE) &&         \
+     (p).s[slope] == 0)
+
 /* out = K(x, a); CONTIG: the one-slope contiguous case */
 #define FORMAT_SLOPE_LOOP(NAME, K, W, C, LOAD, CONTIG)                         \
     static void NAME(LOOP_ARGS)                                                \
@@ -713,8 +785,9 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         const ptrdiff_t n = dims[0];                                           \
         const ptrdiff_t xs = steps[0], as = steps[1], os = steps[2];           \
         const C c = LOAD(data);                                                \
-        if (n > 0 && as == 0 && xs == sizeof(uint##W##_t) &&                   \
-            os == sizeof(uint##W##_t)) {                                       \
+        const plan p = plan_loop(args, steps, n, sizeof(uint##W##_t), 2, 1,    \
+                                 1u << 1, 0);                                  \
+        if (ONE_SLOPE(p, 1)) {                                                 \
             CONTIG((const uint##W##_t *)xp, *(const uint##W##_t *)ap,          \
                    (uint##W##_t *)op, n, c);                                   \
             return;                                                            \
@@ -736,8 +809,9 @@ static inline int disjoint(const char *a, ptrdiff_t sa, const char *b,
         const ptrdiff_t ds = steps[0], xs = steps[1], as = steps[2],           \
                         os = steps[3];                                         \
         const C c = LOAD(data);                                                \
-        if (n > 0 && as == 0 && ds == sizeof(uint##W##_t) &&                   \
-            xs == sizeof(uint##W##_t) && os == sizeof(uint##W##_t)) {          \
+        const plan p = plan_loop(args, steps, n, sizeof(uint##W##_t), 3, 1,    \
+                                 1u << 2, 0);                                  \
+        if (ONE_SLOPE(p, 2)) {                                                 \
             const uint##W##_t a = *(const uint##W##_t *)ap;                    \
             const uint##W##_t *dy = (const uint##W##_t *)dp;                   \
             const uint##W##_t *x = (const uint##W##_t *)xp;                    \
