@@ -84,10 +84,15 @@ FORMAT_LOOPS(format, 16)
 FORMAT_LOOPS(narrow, 8)
 
 /* the leaky family on the ml_dtypes float formats */
-SLOPE_CONTIG8(format_leaky_contig8, format_leaky8, lookup8_scalar)
-SLOPE_CONTIG8(format_leaky_grad_contig8, format_leaky_grad8, lookup8_scalar)
-SLOPE_CONTIG8(narrow_leaky_contig8, narrow_leaky8, lookup8_scalar)
-SLOPE_CONTIG8(narrow_leaky_grad_contig8, narrow_leaky_grad8, lookup8_scalar)
+#if defined(NPRELU_HAVE_PSHUFB_LOOKUP)
+#define LOOKUP8 lookup8_pshufb
+#else
+#define LOOKUP8 lookup8_scalar
+#endif
+SLOPE_CONTIG8(format_leaky_contig8, format_leaky8, LOOKUP8)
+SLOPE_CONTIG8(format_leaky_grad_contig8, format_leaky_grad8, LOOKUP8)
+SLOPE_CONTIG8(narrow_leaky_contig8, narrow_leaky8, LOOKUP8)
+SLOPE_CONTIG8(narrow_leaky_grad_contig8, narrow_leaky_grad8, LOOKUP8)
 SLOPE_CONTIG16(format_leaky_grad_contig16, format_leaky_grad16)
 #ifdef NPRELU_HAVE_BF16_LEAKY_SIMD
 static void format_leaky_contig16(const uint16_t *x, uint16_t a,

@@ -166,8 +166,87 @@ static int bf16_leaky_avx512(const uint16_t *x, uint16_t a, uint16_t *out,
 #define NPRELU_HAVE_BF16_LEAKY_SIMD 1
 #endif
 
-#if !defined(NPRELU_HAVE_BF16_LEAKY_SIMD) && defined(__AVX2__)
+#if defined(__AVX2__)
 #include <immintrin.h>
+#define NPRELU_HAVE_PSHUFB_LOOKUP 1
+/*
+ * The 256-byte row with vpshufb, which looks up 16 bytes by the low four
+ * bits of each index and gives 0 where the index's top bit is set.  The
+ * lower half of the row (bytes 0..127) is eight tables T_k = row[16k ..
+ * 16k + 15], kept as d_0 = T_0, d_k = T_k ^ T_(k-1).  With the index
+ * lowered by 16 at each step (signed saturating, so that bytes of the upper
+ * half stay negative), byte v in 16m .. 16m + 15 is looked up in d_0 .. d_m
+ * and nowhere after, and the XOR of those is T_m[v & 15]: the row's byte.
+ * The upper half likewise on v ^ 0x80.  16 vpshufb per 32 bytes, against
+ * one load per byte for the scalar lookup; VBMI does it in two vpermi2b.
+ * Where the row keeps bytes 1..127 as they are (the 8-bit float formats:
+ * positive or NaN), only the upper half is looked up, and a blend keeps
+ * those bytes and takes row[0] for byte 0: 8 vpshufb.  The row itself says
+ * which holds, so no format is assumed.
+ */
+static inline __m256i lookup32_pshufb(__m256i v, const __m256i *d)
+{
+    const __m256i sixteen = _mm256_set1_epi8(16);
+    __m256i lo = v, hi = _mm256_xor_si256(v, _mm256_set1_epi8((char)0x80));
+    __m256i r = _mm256_xor_si256(_mm256_shuffle_epi8(d[0], lo),
+                                 _mm256_shuffle_epi8(d[8], hi));
+    for (int k = 1; k < 8; k++) {
+        lo = _mm256_subs_epi8(lo, sixteen);
+        hi = _mm256_subs_epi8(hi, sixteen);
+        r = _mm256_xor_si256(r, _mm256_shuffle_epi8(d[k], lo));
+        r = _mm256_xor_si256(r, _mm256_shuffle_epi8(d[8 + k], hi));
+    }
+    return r;
+}
+
+/* the same when row[v] == v for v in 1..127: the upper half, then blends */
+static inline __m256i lookup32_pshufb_upper(__m256i v, const __m256i *d,
+                                            __m256i row0)
+{
+    const __m256i sixteen = _mm256_set1_epi8(16), zero = _mm256_setzero_si256();
+    __m256i hi = _mm256_xor_si256(v, _mm256_set1_epi8((char)0x80));
+    __m256i r = _mm256_shuffle_epi8(d[8], hi);
+    for (int k = 1; k < 8; k++) {
+        hi = _mm256_subs_epi8(hi, sixteen);
+        r = _mm256_xor_si256(r, _mm256_shuffle_epi8(d[8 + k], hi));
+    }
+    r = _mm256_blendv_epi8(r, v, _mm256_cmpgt_epi8(v, zero));
+    return _mm256_blendv_epi8(r, row0, _mm256_cmpeq_epi8(v, zero));
+}
+
+static void lookup8_pshufb(const uint8_t *x, const uint8_t *row, uint8_t *out,
+                           ptrdiff_t n)
+{
+    int identity = 1;
+    for (unsigned b = 1; b < 128; b++) identity &= row[b] == b;
+    __m256i d[16];
+    for (int h = 0; h < 2; h++)
+        for (int k = 0; k < 8; k++) {
+            const uint8_t *t = row + 128 * h + 16 * k;
+            __m128i dk = _mm_loadu_si128((const __m128i *)t);
+            if (k > 0)
+                dk = _mm_xor_si128(dk, _mm_loadu_si128((const __m128i *)(t - 16)));
+            d[8 * h + k] = _mm256_broadcastsi128_si256(dk);
+        }
+    ptrdiff_t i = 0;
+    if (identity) {
+        const __m256i row0 = _mm256_set1_epi8((char)row[0]);
+        for (; i + 32 <= n; i += 32) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(x + i));
+            _mm256_storeu_si256((__m256i *)(out + i),
+                                lookup32_pshufb_upper(v, d, row0));
+        }
+    } else {
+        for (; i + 32 <= n; i += 32) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(x + i));
+            _mm256_storeu_si256((__m256i *)(out + i), lookup32_pshufb(v, d));
+        }
+    }
+    lookup8_scalar(x + i, row, out + i, n - i);
+}
+#endif
+
+#if !defined(NPRELU_HAVE_BF16_LEAKY_SIMD) && defined(__AVX2__)
 /*
  * The same even/odd form with AVX2: 16 bfloat16 a vector.  AVX2 has no
  * masked multiply; none is needed, as kept lanes multiply +0 by the finite
