@@ -109,6 +109,14 @@ static void format_leaky_contig16(const uint16_t *x, uint16_t a,
          i < n; i++)
         out[i] = format_leaky16(x[i], a, c);
 }
+#elif defined(NPRELU_HAVE_BF16_LEAKY_SSE2)
+static void format_leaky_contig16(const uint16_t *x, uint16_t a,
+                                  uint16_t *out, ptrdiff_t n, format16 c)
+{
+    for (ptrdiff_t i = bf16_leaky_sse2(x, a, out, n, c.drop_lo, c.drop_span);
+         i < n; i++)
+        out[i] = format_leaky16(x[i], a, c);
+}
 #else
 SLOPE_CONTIG16(format_leaky_contig16, format_leaky16)
 #endif

@@ -299,4 +299,60 @@ static ptrdiff_t bf16_leaky_avx2(const uint16_t *x, uint16_t a, uint16_t *out,
 #define NPRELU_HAVE_BF16_LEAKY_AVX2 1
 #endif
 
+#if !defined(NPRELU_HAVE_BF16_LEAKY_SIMD) &&                                   \
+    !defined(NPRELU_HAVE_BF16_LEAKY_AVX2) &&                                   \
+    (defined(__SSE2__) || defined(_M_X64))
+#include <emmintrin.h>
+/*
+ * The same with SSE2, the x86-64 baseline: 8 bfloat16 a vector.  SSE2 has
+ * no unsigned 16-bit compare (w <= span is done on w ^ 0x8000 with the
+ * signed one) and no blend (and, andnot, or).
+ */
+static inline __m128i bf16_leaky8_sse2(__m128i u, __m128 af, __m128i dlo,
+                                       __m128i dspan_s)
+{
+    const __m128i flip = _mm_set1_epi16((short)0x8000);
+    const __m128i w = _mm_xor_si128(_mm_sub_epi16(u, dlo), flip);
+    const __m128i take = _mm_or_si128(
+        _mm_andnot_si128(_mm_cmpgt_epi16(w, dspan_s), _mm_set1_epi16(-1)),
+        _mm_cmpeq_epi16(u, _mm_setzero_si128()));
+    const __m128i xt = _mm_and_si128(u, take);
+    const __m128i high = _mm_set1_epi32((int)0xFFFF0000u);
+    const __m128i one = _mm_set1_epi32(1), half = _mm_set1_epi32(0x7FFF);
+    const __m128i pe = _mm_castps_si128(
+        _mm_mul_ps(_mm_castsi128_ps(_mm_slli_epi32(xt, 16)), af));
+    const __m128i po = _mm_castps_si128(
+        _mm_mul_ps(_mm_castsi128_ps(_mm_and_si128(xt, high)), af));
+    const __m128i re = _mm_srli_epi32(
+        _mm_add_epi32(_mm_add_epi32(pe, half),
+                      _mm_and_si128(_mm_srli_epi32(pe, 16), one)),
+        16);
+    const __m128i ro = _mm_and_si128(
+        _mm_add_epi32(_mm_add_epi32(po, half),
+                      _mm_and_si128(_mm_srli_epi32(po, 16), one)),
+        high);
+    return _mm_or_si128(_mm_and_si128(take, _mm_or_si128(re, ro)),
+                        _mm_andnot_si128(take, u));
+}
+
+/* as bf16_leaky_avx2: the whole vectors, 0 for an inf or NaN slope */
+static ptrdiff_t bf16_leaky_sse2(const uint16_t *x, uint16_t a, uint16_t *out,
+                                 ptrdiff_t n, uint16_t drop_lo,
+                                 uint16_t drop_span)
+{
+    if ((a & 0x7F80u) == 0x7F80u) return 0;
+    const __m128 af = _mm_castsi128_ps(_mm_set1_epi32((int)((uint32_t)a << 16)));
+    const __m128i dlo = _mm_set1_epi16((short)drop_lo);
+    const __m128i dspan_s = _mm_set1_epi16((short)(drop_span ^ 0x8000u));
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m128i u = _mm_loadu_si128((const __m128i *)(x + i));
+        _mm_storeu_si128((__m128i *)(out + i),
+                         bf16_leaky8_sse2(u, af, dlo, dspan_s));
+    }
+    return i;
+}
+#define NPRELU_HAVE_BF16_LEAKY_SSE2 1
+#endif
+
 #endif
