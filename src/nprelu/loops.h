@@ -226,8 +226,8 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
     }                                                                          \
     /* strided output (out=o[::2], a column), a block at a time (spread.h):\
        from a contiguous input; from x[::2] over its whole span (4-byte      \
-       items, relu's kernels raise no flag) or gathered (8-byte); else one   \
-       element at a time, stride 2 spelled out */                            \
+       items, relu's kernels raise no flag); else one element at a time,     \
+       stride 2 spelled out */                                               \
     static void NAME##_scatter(const T *RESTRICT in, ptrdiff_t si,             \
                                T *RESTRICT out, ptrdiff_t so, ptrdiff_t n,     \
                                C c)                                            \
@@ -239,19 +239,12 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
                 NAME##_contig(in + i, buf, m, c);                              \
                 SPREAD(out + i * so, so, buf, m);                              \
             }                                                                  \
-        else if (so == 2 && si == 2 && SPREAD_EVEN_FAST(T))                    \
+        else if (so == 2 && si == 2 && SPREAD2_FAST(T))                        \
             for (ptrdiff_t i = 0; i < n; i += SPREAD_ITEMS(T) / 2) {           \
                 ALIGNED64 T buf[SPREAD_ITEMS(T)];                              \
                 const ptrdiff_t m = SPREAD_COUNT(T, 2 * n, 2 * i) / 2;         \
                 NAME##_contig(in + 2 * i, buf, 2 * m - 1, c);                  \
                 SPREAD_EVEN(out + 2 * i, buf, m);                              \
-            }                                                                  \
-        else if (so == 2 && si == 2 && SPREAD2_FAST(T))                        \
-            for (ptrdiff_t i = 0; i < n; i += SPREAD_ITEMS(T)) {               \
-                ALIGNED64 T buf[SPREAD_ITEMS(T)];                              \
-                const ptrdiff_t m = SPREAD_COUNT(T, n, i);                     \
-                NAME##_gather(in + 2 * i, 2, buf, m, c);                       \
-                SPREAD(out + 2 * i, 2, buf, m);                                \
             }                                                                  \
         else if (so == 2 && si == 2) {                                         \
             SCALAR_STORES                                                      \
@@ -266,7 +259,7 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
     static void NAME##_inplace_strided(T *RESTRICT io, ptrdiff_t s,            \
                                        ptrdiff_t n, C c)                       \
     {                                                                          \
-        if (s == 2 && SPREAD_EVEN_FAST(T))                                     \
+        if (s == 2 && SPREAD2_FAST(T))                                         \
             for (ptrdiff_t i = 0; i < n; i += SPREAD_ITEMS(T) / 2) {           \
                 ALIGNED64 T buf[SPREAD_ITEMS(T)];                              \
                 const ptrdiff_t m = SPREAD_COUNT(T, 2 * n, 2 * i) / 2;         \
