@@ -40,6 +40,8 @@ def rows(n: int, dtype: Any) -> list[tuple[str, Callable[[], object], Callable[[
     B = np.empty_like(A)
     one = dtype(1)
     a = dtype(0.1)
+    s = rng.uniform(0.05, 0.3, 2 * n).astype(dtype)
+    o1 = np.empty(n, dtype)
     return [
         ("relu(x, out=o[::2])",
          lambda: nprelu.relu(x1, out=o[::2]), lambda: np.negative(x1, out=o[::2])),
@@ -63,6 +65,11 @@ def rows(n: int, dtype: Any) -> list[tuple[str, Callable[[], object], Callable[[
          lambda: nprelu.leaky_relu(x1, a, out=o[::2]), lambda: np.multiply(x1, a, out=o[::2])),
         ("leaky_relu(A.T, a, out=B)",
          lambda: nprelu.leaky_relu(A.T, a, out=B), lambda: np.multiply(A.T, a, out=B)),
+        # PReLU with a slope array that is a strided view
+        ("leaky_relu(x, s[::2], out=o) strided slope",
+         lambda: nprelu.leaky_relu(x1, s[::2], out=o1), lambda: np.multiply(x1, s[::2], out=o1)),
+        ("leaky_relu_backward(A.T, A.T, a, out=B) / np.add",
+         lambda: nprelu.leaky_relu_backward(A.T, A.T, a, out=B), lambda: np.add(A.T, A.T, out=B)),
     ]
 
 

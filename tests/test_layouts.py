@@ -147,6 +147,49 @@ def test_leaky_strided_outputs_one_slope(name: str, dtype: np.dtype[Any], view: 
             check(o, want, f"{name} {dtype} {src}->{view} n={n}")
 
 
+# the slope: one number, or an array laid out as PReLU's may be
+SLOPE_VIEWS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
+    "scalar": lambda s, n: s[0],
+    "contiguous": lambda s, n: s[:n],
+    "stride2": lambda s, n: s[: 2 * n : 2],
+    "reversed": lambda s, n: s[:n][::-1],
+}
+
+
+@pytest.mark.parametrize("slope", sorted(SLOPE_VIEWS))
+@pytest.mark.parametrize("src", ["stride2", "stride3", "reversed"])
+@pytest.mark.parametrize("dtype", FLOATS, ids=str)
+@pytest.mark.parametrize("name", ["leaky_relu", "leaky_relu_grad", "leaky_relu_backward"])
+def test_leaky_gathered_inputs(name: str, dtype: np.dtype[Any], src: str, slope: str) -> None:
+    """Strided x (and dy), any slope layout, into a contiguous out: bit for
+    bit, no FP error where no product overflows or underflows (signed zeros
+    included), and the operands unchanged."""
+    rng = np.random.default_rng(6)
+    f, ref = getattr(nprelu, name), getattr(reference, name)
+    p = sample(dtype, 4 * max(LENGTHS) + 2, rng)
+    q = sample(dtype, 4 * max(LENGTHS) + 2, rng)
+    # no product overflows or underflows: values in 1e-2..1e3 and zeros,
+    # slopes in 0.1..2 of either sign
+    with np.errstate(all="ignore"):
+        for v, fill in ((p, -2.5), (q, 3.0)):
+            m = np.abs(v)
+            v[~np.isfinite(v) | (m > 1e3) | ((m < 1e-2) & (v != 0))] = dtype.type(fill)
+    slopes = (rng.uniform(0.1, 2, 2 * max(LENGTHS) + 1)
+              * rng.choice([-1, 1], 2 * max(LENGTHS) + 1)).astype(dtype)
+    for n in LENGTHS:
+        x, dy = OUT_VIEWS[src](p[n:].copy(), n), OUT_VIEWS[src](q.copy(), n)
+        a = SLOPE_VIEWS[slope](slopes, n)
+        args = (dy, x, a) if name == "leaky_relu_backward" else (x, a)
+        before = [np.array(v, copy=True) for v in args]
+        o = np.full(n + 1, 7, dtype)
+        with strict_fp(f"{name} {dtype} {src} slope {slope} n={n}"):
+            assert f(*args, out=o[:n]) is not None
+        check(o[:n], ref(*args), f"{name} {dtype} {src} slope {slope} n={n}")
+        assert o[n] == 7, f"{name} wrote past out, n={n}"
+        for v, b in zip(args, before, strict=True):
+            assert_same(np.asarray(v), b)
+
+
 @pytest.mark.parametrize("dtype", [np.dtype(np.float16), np.dtype(np.float32)], ids=str)
 def test_leaky_strided_output_flags(dtype: np.dtype[Any]) -> None:
     """The strided-output loop raises exactly np.multiply's flags: overflow

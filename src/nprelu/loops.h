@@ -589,6 +589,21 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
         SLOPE_LOOP(T, n, io[i] = KV(io[i], ai, &owed));                        \
         return owed;                                                           \
     }                                                                          \
+    /* strided x (A.T), a strided slope array, into a contiguous out */        \
+    static unsigned NAME##_gather(const T *RESTRICT x, ptrdiff_t sx,           \
+                                  const T *RESTRICT a, ptrdiff_t sa,           \
+                                  T *RESTRICT out, ptrdiff_t n)                \
+    {                                                                          \
+        unsigned owed = 0;                                                     \
+        if (sa == 0) {                                                         \
+            const T a0 = a[0];                                                 \
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = KV(x[i * sx], a0, &owed); \
+        } else {                                                               \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[i] = KV(x[i * sx], a[i * sa], &owed);                      \
+        }                                                                      \
+        return owed;                                                           \
+    }                                                                          \
     /* one slope, strided out (o[::2], columns; SPREAD) */                   \
     static unsigned NAME##_strided(const T *RESTRICT x, ptrdiff_t sx, T a0,    \
                                    T *RESTRICT out, ptrdiff_t so, ptrdiff_t n) \
@@ -614,7 +629,7 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
         const ptrdiff_t n = dims[0];                                           \
         const ptrdiff_t xs = steps[0], as = steps[1], os = steps[2];           \
         const plan p = plan_loop(args, steps, n, sizeof(T), 2, 1, 1u << 1,     \
-                                 PLAN_SCATTER);                                \
+                                 PLAN_GATHER | PLAN_SCATTER);                  \
         /* in place on the slope, or a strided output with a slope array */    \
         const enum plan_variant v =                                            \
             (p.v == V_INPLACE && p.which != 0) ||                              \
@@ -634,6 +649,10 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
             break;                                                             \
         case V_INPLACE:                                                        \
             owed = NAME##_inplace((T *)op, (const T *)ap, p.s[1], n);          \
+            break;                                                             \
+        case V_GATHER:                                                         \
+            owed = NAME##_gather((const T *)xp, p.s[0], (const T *)ap, p.s[1], \
+                                 (T *)op, n);                                  \
             break;                                                             \
         case V_SCATTER:                                                        \
             owed = NAME##_strided((const T *)xp, p.s[0], *(const T *)ap,       \
@@ -696,13 +715,31 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
         SLOPE_LOOP(T, n, io[i] = K(dy[i], io[i], ai, &owed));                  \
         return owed;                                                           \
     }                                                                          \
+    /* strided dy or x (transposed), any slope, into a contiguous out */       \
+    static unsigned NAME##_gather(const T *RESTRICT dy, ptrdiff_t sd,          \
+                                  const T *RESTRICT x, ptrdiff_t sx,           \
+                                  const T *RESTRICT a, ptrdiff_t sa,           \
+                                  T *RESTRICT out, ptrdiff_t n)                \
+    {                                                                          \
+        unsigned owed = 0;                                                     \
+        if (sa == 0) {                                                         \
+            const T a0 = a[0];                                                 \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[i] = K(dy[i * sd], x[i * sx], a0, &owed);                  \
+        } else {                                                               \
+            for (ptrdiff_t i = 0; i < n; i++)                                  \
+                out[i] = K(dy[i * sd], x[i * sx], a[i * sa], &owed);           \
+        }                                                                      \
+        return owed;                                                           \
+    }                                                                          \
     static void NAME(LOOP_ARGS)                                                \
     {                                                                          \
         char *dp = args[0], *xp = args[1], *ap = args[2], *op = args[3];       \
         const ptrdiff_t n = dims[0];                                           \
         const ptrdiff_t ds = steps[0], xs = steps[1], as = steps[2],           \
                         os = steps[3];                                         \
-        const plan p = plan_loop(args, steps, n, sizeof(T), 3, 1, 1u << 2, 0); \
+        const plan p =                                                         \
+            plan_loop(args, steps, n, sizeof(T), 3, 1, 1u << 2, PLAN_GATHER);  \
         const ptrdiff_t sa = p.s[2];                                           \
         unsigned owed = 0;                                                     \
         (void)data;                                                            \
@@ -722,6 +759,10 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
             else                                                               \
                 owed = NAME##_inplace_x((const T *)dp, (T *)op,                \
                                         (const T *)ap, sa, n);                 \
+            break;                                                             \
+        case V_GATHER:                                                         \
+            owed = NAME##_gather((const T *)dp, p.s[0], (const T *)xp, p.s[1], \
+                                 (const T *)ap, sa, (T *)op, n);               \
             break;                                                             \
         default:                                                               \
             for (ptrdiff_t i = 0; i < n; i++, dp += ds, xp += xs, ap += as,    \
