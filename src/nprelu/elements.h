@@ -329,32 +329,8 @@ static void raise_owed(unsigned owed)
 LEAKY_KERNELS(32, f32)
 LEAKY_KERNELS(64, f64)
 
-/*
- * leaky_relu for the vectorised contiguous loops.  With AVX-512 and GCC, a
- * conditional product compiles to a masked multiply, whose masked-off lanes
- * raise nothing (GCC's default -ftrapping-math keeps it from speculating the
- * product), in 8 instructions a vector instead of 13.  Scalar code would
- * branch on the condition, so strided loops keep the kernels above; other
- * compilers may speculate the product, so they keep them too.  (The same
- * form for leaky_relu_backward becomes a masked load of dy, which streams
- * 2x slower from memory: it keeps the masked operands.)
- */
-#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
-#define LEAKY_VEC_KERNEL(W, FT)                                                \
-    static inline uint##W##_t leaky_vec##W(uint##W##_t x, uint##W##_t a,       \
-                                           unsigned *owed)                     \
-    {                                                                          \
-        (void)owed;                                                            \
-        /* x <= 0, not NaN: -0 .. -inf, or +0 */                               \
-        const int take = ((uint##W##_t)(x - SIGN##W) <= INF##W) | (x == 0);    \
-        return take ? bits_of_##FT(FT##_of(x) * FT##_of(a)) : x;               \
-    }
-LEAKY_VEC_KERNEL(32, f32)
-LEAKY_VEC_KERNEL(64, f64)
-#else
-#define leaky_vec32 leaky32
-#define leaky_vec64 leaky64
-#endif
+/* (the contiguous leaky_relu loops of float32 and float64 run a masked
+   multiply with AVX-512 intrinsics: leaky_simd.h) */
 
 /*
  * float16: np.multiply converts both operands to float32, multiplies (the
@@ -430,17 +406,14 @@ static inline uint16_t leaky_backward16(uint16_t dy, uint16_t x, uint16_t a,
     return (uint16_t)((h & ~pos) | (dy & pos));
 }
 
-/* per type (leaky_vec: the kernel of the contiguous leaky_relu loops) */
+/* per type */
 #define leaky_e leaky16
-#define leaky_vec_e leaky16
 #define leaky_grad_e leaky_grad16
 #define leaky_backward_e leaky_backward16
 #define leaky_f leaky32
-#define leaky_vec_f leaky_vec32
 #define leaky_grad_f leaky_grad32
 #define leaky_backward_f leaky_backward32
 #define leaky_d leaky64
-#define leaky_vec_d leaky_vec64
 #define leaky_grad_d leaky_grad64
 #define leaky_backward_d leaky_backward64
 

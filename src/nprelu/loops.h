@@ -17,6 +17,7 @@
 #include "stream.h"
 #include "leaky_ml_simd.h"
 #include "spread.h"
+#include "leaky_simd.h"
 
 #if defined(_MSC_VER) && !defined(__clang__)
 #define RESTRICT __restrict
@@ -571,13 +572,17 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
         }                                                                      \
     } while (0)
 
-#define LEAKY_LOOP(NAME, T, K, KV)                                             \
+/* VRUN(x, a, sa, out, n): the leading elements a vector loop did (leaky_simd.h) */
+#define NO_VECTOR_RUN(x, a, sa, out, n) ((void)(x), (void)(out), (ptrdiff_t)0)
+#define LEAKY_LOOP(NAME, T, K, VRUN)                                           \
     static inline unsigned NAME##_run(const T *RESTRICT x, const T *RESTRICT a,\
                                       ptrdiff_t sa, T *RESTRICT out,           \
                                       ptrdiff_t n)                             \
     {                                                                          \
         unsigned owed = 0;                                                     \
-        SLOPE_LOOP(T, n, out[i] = KV(x[i], ai, &owed));                        \
+        const ptrdiff_t done = VRUN(x, a, sa, out, n);                         \
+        x += done, a += done * sa, out += done, n -= done;                     \
+        SLOPE_LOOP(T, n, out[i] = K(x[i], ai, &owed));                         \
         return owed;                                                           \
     }                                                                          \
     static NOINLINE unsigned NAME##_contig(const T *RESTRICT x,                \
@@ -606,7 +611,9 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
                                    ptrdiff_t sa, ptrdiff_t n)                  \
     {                                                                          \
         unsigned owed = 0;                                                     \
-        SLOPE_LOOP(T, n, io[i] = KV(io[i], ai, &owed));                        \
+        const ptrdiff_t done = VRUN(io, a, sa, io, n);                         \
+        io += done, a += done * sa, n -= done;                                 \
+        SLOPE_LOOP(T, n, io[i] = K(io[i], ai, &owed));                         \
         return owed;                                                           \
     }                                                                          \
     /* strided x (A.T) or a strided slope array, into a contiguous out: a      \
@@ -650,7 +657,7 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
         else {                                                                 \
             SCALAR_STORES                                                      \
             for (ptrdiff_t i = 0; i < n; i++)                                  \
-                out[i * so] = KV(x[i * sx], a0, &owed);                        \
+                out[i * so] = K(x[i * sx], a0, &owed);                        \
         }                                                                      \
         return owed;                                                           \
     }                                                                          \
