@@ -6,7 +6,8 @@
  * `nprelu_kernels_<target>` table.  Its parts: elements.h (the kernel of
  * one element), loops.h (the loop driver: which layout variant runs),
  * stream.h (non-temporal stores), spread.h (strided outputs),
- * leaky_ml_simd.h (intrinsics for the ML leaky loops), longdouble.c
+ * leaky_simd.h and leaky_ml_simd.h (intrinsics for the leaky loops of the
+ * IEEE and the ML floats), longdouble.c
  * (scalar, compiled once), formats.c (the ml_dtypes formats as data),
  * dispatch.c (which target runs).  Nothing here depends on NumPy's headers:
  * a loop has NumPy's PyUFuncGenericFunction signature with npy_intp spelled
