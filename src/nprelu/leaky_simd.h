@@ -45,7 +45,9 @@ static inline __mmask8 leaky_take64(__m512i v)
 static inline ptrdiff_t leaky_run32(const uint32_t *x, const uint32_t *a,
                                     ptrdiff_t sa, uint32_t *out, ptrdiff_t n)
 {
-    const __m512 a0 = _mm512_castsi512_ps(_mm512_set1_epi32((int)a[0]));
+    /* a[0] only for one slope: a slope array may end at x + n (n == 0) */
+    const __m512 a0 =
+        _mm512_castsi512_ps(_mm512_set1_epi32(sa || n <= 0 ? 0 : (int)a[0]));
     ptrdiff_t i = 0;
     for (; i + 16 <= n; i += 16) {
         const __m512i v = _mm512_loadu_si512((const void *)(x + i));
@@ -70,8 +72,8 @@ static inline ptrdiff_t leaky_run32(const uint32_t *x, const uint32_t *a,
 static inline ptrdiff_t leaky_run64(const uint64_t *x, const uint64_t *a,
                                     ptrdiff_t sa, uint64_t *out, ptrdiff_t n)
 {
-    const __m512d a0 =
-        _mm512_castsi512_pd(_mm512_set1_epi64((long long)a[0]));
+    const __m512d a0 = _mm512_castsi512_pd(
+        _mm512_set1_epi64(sa || n <= 0 ? 0 : (long long)a[0]));
     ptrdiff_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m512i v = _mm512_loadu_si512((const void *)(x + i));
