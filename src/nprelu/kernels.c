@@ -99,32 +99,26 @@ SLOPE_CONTIG8(format_leaky_grad_contig8, format_leaky_grad8, LOOKUP8)
 SLOPE_CONTIG8(narrow_leaky_contig8, narrow_leaky8, LOOKUP8)
 SLOPE_CONTIG8(narrow_leaky_grad_contig8, narrow_leaky_grad8, LOOKUP8)
 SLOPE_CONTIG16(format_leaky_grad_contig16, format_leaky_grad16)
-#ifdef NPRELU_HAVE_BF16_LEAKY_SIMD
-static void format_leaky_contig16(const uint16_t *x, uint16_t a,
-                                  uint16_t *out, ptrdiff_t n, format16 c)
-{
-    if (!bf16_leaky_avx512(x, a, out, n, c.drop_lo, c.drop_span))
-        for (ptrdiff_t i = 0; i < n; i++) out[i] = format_leaky16(x[i], a, c);
-}
+/* bfloat16 leaky_relu: the leading elements the target's vector kernel did
+   (leaky_ml_simd.h; none for an inf or NaN slope), the rest element-wise */
+#if defined(NPRELU_HAVE_BF16_LEAKY_SIMD)
+#define BF16_LEAKY_RUN(x, a, out, n, c)                                        \
+    (bf16_leaky_avx512(x, a, out, n, (c).drop_lo, (c).drop_span) ? (n) : 0)
 #elif defined(NPRELU_HAVE_BF16_LEAKY_AVX2)
-static void format_leaky_contig16(const uint16_t *x, uint16_t a,
-                                  uint16_t *out, ptrdiff_t n, format16 c)
-{
-    for (ptrdiff_t i = bf16_leaky_avx2(x, a, out, n, c.drop_lo, c.drop_span);
-         i < n; i++)
-        out[i] = format_leaky16(x[i], a, c);
-}
+#define BF16_LEAKY_RUN(x, a, out, n, c)                                        \
+    bf16_leaky_avx2(x, a, out, n, (c).drop_lo, (c).drop_span)
 #elif defined(NPRELU_HAVE_BF16_LEAKY_SSE2)
+#define BF16_LEAKY_RUN(x, a, out, n, c)                                        \
+    bf16_leaky_sse2(x, a, out, n, (c).drop_lo, (c).drop_span)
+#else
+#define BF16_LEAKY_RUN(x, a, out, n, c) ((void)(c), (ptrdiff_t)0)
+#endif
 static void format_leaky_contig16(const uint16_t *x, uint16_t a,
                                   uint16_t *out, ptrdiff_t n, format16 c)
 {
-    for (ptrdiff_t i = bf16_leaky_sse2(x, a, out, n, c.drop_lo, c.drop_span);
-         i < n; i++)
+    for (ptrdiff_t i = BF16_LEAKY_RUN(x, a, out, n, c); i < n; i++)
         out[i] = format_leaky16(x[i], a, c);
 }
-#else
-SLOPE_CONTIG16(format_leaky_contig16, format_leaky16)
-#endif
 
 
 FORMAT_LEAKY_LOOPS(format, 8, leaky8, load_leaky8)

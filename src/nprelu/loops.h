@@ -201,6 +201,16 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
         }                                                                      \
     } while (0)
 
+/* m items of p at step s (a local), made contiguous: copied into buf
+   unless they already are; then p points at them and s is 1 */
+#define CONTIG_BLOCK(buf, p, s, m)                                             \
+    do {                                                                       \
+        if ((s) != 1) {                                                        \
+            GATHER_BLOCK(buf, p, s, m);                                        \
+            (p) = (buf), (s) = 1;                                              \
+        }                                                                      \
+    } while (0)
+
 #if defined(_MSC_VER) && !defined(__clang__)
 #define NOINLINE __declspec(noinline)
 #else
@@ -629,15 +639,9 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
             ALIGNED64 T ba[SPREAD_ITEMS(T)];                                   \
             const ptrdiff_t m = SPREAD_COUNT(T, n, i);                         \
             const T *xb = x + i * sx, *ab = a + i * sa;                        \
-            ptrdiff_t sb = sa;                                                 \
-            if (sx != 1) {                                                     \
-                GATHER_BLOCK(bx, xb, sx, m);                                   \
-                xb = bx;                                                       \
-            }                                                                  \
-            if (sa != 0 && sa != 1) {                                          \
-                GATHER_BLOCK(ba, ab, sa, m);                                   \
-                ab = ba, sb = 1;                                               \
-            }                                                                  \
+            ptrdiff_t sxb = sx, sb = sa;                                       \
+            CONTIG_BLOCK(bx, xb, sxb, m);                                      \
+            if (sb != 0) CONTIG_BLOCK(ba, ab, sb, m);                          \
             owed |= NAME##_contig(xb, ab, sb, out + i, m);                     \
         }                                                                      \
         return owed;                                                           \
@@ -767,19 +771,10 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
             ALIGNED64 T ba[SPREAD_ITEMS(T)];                                   \
             const ptrdiff_t m = SPREAD_COUNT(T, n, i);                         \
             const T *db = dy + i * sd, *xb = x + i * sx, *ab = a + i * sa;     \
-            ptrdiff_t sb = sa;                                                 \
-            if (sd != 1) {                                                     \
-                GATHER_BLOCK(bd, db, sd, m);                                   \
-                db = bd;                                                       \
-            }                                                                  \
-            if (sx != 1) {                                                     \
-                GATHER_BLOCK(bx, xb, sx, m);                                   \
-                xb = bx;                                                       \
-            }                                                                  \
-            if (sa != 0 && sa != 1) {                                          \
-                GATHER_BLOCK(ba, ab, sa, m);                                   \
-                ab = ba, sb = 1;                                               \
-            }                                                                  \
+            ptrdiff_t sdb = sd, sxb = sx, sb = sa;                             \
+            CONTIG_BLOCK(bd, db, sdb, m);                                      \
+            CONTIG_BLOCK(bx, xb, sxb, m);                                      \
+            if (sb != 0) CONTIG_BLOCK(ba, ab, sb, m);                          \
             owed |= NAME##_contig(db, xb, ab, sb, out + i, m);                 \
         }                                                                      \
         return owed;                                                           \
