@@ -12,6 +12,9 @@ operand other than the output changes.
 
 from __future__ import annotations
 
+import ctypes
+import mmap
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -247,3 +250,55 @@ def test_relu_and_grad_strided_outputs(dtype: np.dtype[Any], src: str,
             untouched[np.asarray(view_of[v](np.arange(b.size), n))] = False
             assert (b[untouched] == 7).all(), f"relu_and_grad {views} n={n} wrote outside out"
         assert_same(x, before)
+
+
+def _guarded(dtype: np.dtype[Any], count: int, at_end: bool) -> np.ndarray:
+    """``count`` items of ``dtype`` that end just before (``at_end``) or start
+    just after a page no process may read: a loop that reads one item
+    beyond an operand there crashes instead of passing by luck."""
+    page = mmap.PAGESIZE
+    nbytes = count * dtype.itemsize
+    pages = -(-nbytes // page) + 2
+    m = mmap.mmap(-1, pages * page)
+    raw = np.frombuffer(m, np.uint8)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    for k in (0, pages - 1):
+        if libc.mprotect(ctypes.c_void_p(raw.ctypes.data + k * page), page, 0) != 0:
+            raise OSError(ctypes.get_errno(), "mprotect")
+    start = (pages - 1) * page - nbytes if at_end else page
+    return raw[start:start + nbytes].view(dtype)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs mprotect (POSIX)")
+@pytest.mark.parametrize("at_end", [True, False], ids=["end", "start"])
+@pytest.mark.parametrize("dtype", [np.dtype(c) for c in "efd"], ids=str)
+def test_strided_operands_read_nothing_outside(dtype: np.dtype[Any], at_end: bool) -> None:
+    """x[::2] (and a slope s[::2]) whose last or first item borders an
+    unreadable page: the vector gathers load whole blocks, and must mask
+    what lies past the operand's last item (reversed views walk down to
+    their first).  Results bit for bit."""
+    rng = np.random.default_rng(7)
+    for n in [*range(1, 41), 127, 128, 129, 255, 256, 257]:
+        span = 2 * n - 1
+        x = _guarded(dtype, span, at_end)
+        x[:] = sample(dtype, span, rng)
+        s = _guarded(dtype, span, at_end)
+        s[:] = rng.uniform(0.1, 2, span).astype(dtype)
+        views = [x[::2], x[::-2]]
+        for v in views:
+            what = f"{dtype} n={n} {'end' if at_end else 'start'} step {v.strides[0]}"
+            o = np.empty(2 * n, dtype)
+            check(nprelu.relu(v, out=o[::2]), reference.relu(v), f"relu(x[::2], out=o[::2]) {what}")
+            check(nprelu.relu(v), reference.relu(v), f"relu(x[::2]) {what}")
+            check(nprelu.relu_and_grad(v)[1], reference.relu_grad(v), f"relu_and_grad {what}")
+            check(nprelu.relu_backward(v, v), reference.relu_backward(v, v), f"relu_backward {what}")
+            with np.errstate(all="ignore"):
+                a = s[::2] if v.strides[0] > 0 else s[::-2]
+                check(nprelu.leaky_relu(v, a), reference.leaky_relu(v, a),
+                      f"leaky_relu(x[::2], s[::2]) {what}")
+                ones = np.ones(n, dtype)
+                check(nprelu.leaky_relu(ones, a), reference.leaky_relu(ones, a),
+                      f"leaky_relu(x, s[::2]) {what}")
+                check(nprelu.leaky_relu_backward(v, v, a),
+                      reference.leaky_relu_backward(v, v, a), f"leaky_relu_backward {what}")

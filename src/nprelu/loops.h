@@ -187,13 +187,17 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
  * copy stays scalar: clang vectorised the loops over a strided slope array
  * into AVX-512 gathers, 1.5-3.5x slower than np.multiply on the same layout
  * (AMD Zen 4).  Stride 2 of 4-byte items is spelled out (shuffles, see
- * SPREAD: 0.66-0.81x np.multiply for a float32 slope s[::2]); GCC's
- * shuffles for 8-byte items ran 1.3-1.5x at 1e6, its own loop 0.85-1.17x.
+ * SPREAD: 0.66-0.81x np.multiply for a float32 slope s[::2]); for 8-byte
+ * items by gather2_64 where the target has it (spread.h): GCC's own loop
+ * moved one item at a time, 1.3-1.65x np.multiply for a float64 s[::2] at
+ * 1e3 and 4e3.
  */
 #define GATHER_BLOCK(buf, src, s, m)                                           \
     do {                                                                       \
         if ((s) == 2 && sizeof(*(buf)) == 4) {                                 \
             for (ptrdiff_t j_ = 0; j_ < (m); j_++) (buf)[j_] = (src)[2 * j_];  \
+        } else if ((s) == 2 && GATHER2_FAST(*(buf))) {                         \
+            gather2_64((buf), (src), (m));                                     \
         } else {                                                               \
             SCALAR_STORES                                                      \
             for (ptrdiff_t j_ = 0; j_ < (m); j_++)                             \
@@ -270,7 +274,7 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
                 NAME##_contig(in + i, buf, m, c);                              \
                 SPREAD(out + i * so, so, buf, m);                              \
             }                                                                  \
-        else if (so == 2 && si == 2 && SPREAD2_FAST(T))                        \
+        else if (so == 2 && si == 2 && SPREAD_EVEN_FAST(T))                    \
             for (ptrdiff_t i = 0; i < n; i += SPREAD_ITEMS(T) / 2) {           \
                 ALIGNED64 T buf[SPREAD_ITEMS(T)];                              \
                 const ptrdiff_t m = SPREAD_COUNT(T, 2 * n, 2 * i) / 2;         \
@@ -290,7 +294,7 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
     static void NAME##_inplace_strided(T *RESTRICT io, ptrdiff_t s,            \
                                        ptrdiff_t n, C c)                       \
     {                                                                          \
-        if (s == 2 && SPREAD2_FAST(T))                                         \
+        if (s == 2 && SPREAD_EVEN_FAST(T))                                     \
             for (ptrdiff_t i = 0; i < n; i += SPREAD_ITEMS(T) / 2) {           \
                 ALIGNED64 T buf[SPREAD_ITEMS(T)];                              \
                 const ptrdiff_t m = SPREAD_COUNT(T, 2 * n, 2 * i) / 2;         \

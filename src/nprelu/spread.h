@@ -4,12 +4,12 @@
  * variant, which every compiler vectorises, into a buffer, then stored with
  * the output's stride.  How that store is written decides the speed:
  *
- *   - stride 2 of 4-byte items on AVX-512 (the common o[::2]): the
+*   - stride 2 of 4- and 8-byte items on AVX-512 (the common o[::2]): the
  *     buffer's lanes are spread over two vectors by a permute and written
- *     with masked stores, which touch only the even items (vmovdqu32 with a
- *     mask never writes, nor faults on, a masked lane).  For 8-byte items
- *     the masked stores were no faster than GCC's lane extracts (0.86-1.12
- *     against 0.84-1.03 of np.negative at 1e6), so those stay plain;
+ *     with masked stores, which touch only the even items (vmovdqu32/64
+ *     with a mask never writes, nor faults on, a masked lane).  For 8-byte
+ *     items this gains in cache (float64 at 1e3: 0.87-0.93 of np.negative
+ *     against 1.00-1.04 with GCC's lane extracts) and ties beyond it;
  *   - elsewhere one item at a time.  GCC then loads vectors and extracts
  *     lanes; clang 14 vectorises the loop into AVX-512 scatters
  *     (vpscatterqd), microcoded and 1.7-3x slower than np.negative on an
@@ -20,7 +20,10 @@
  * may run over the whole span in[0 .. 2m - 2], odd items included, as one
  * contiguous block; the even results are then stored with the same masks
  * (SPREAD_EVEN).  The leaky family multiplies, so it never computes an item
- * it does not return.
+ * it does not return.  For 8-byte items the span ran slower (in place at
+ * 1e6: 1.41x np.negative), and so did gathering each block (gather2_64)
+ * before computing and spreading it (1.5x): there x[::2] into o[::2] stays
+ * one item at a time (0.95-1.03).
  */
 #ifndef NPRELU_SPREAD_H
 #define NPRELU_SPREAD_H
@@ -78,6 +81,68 @@ static inline void spread2_32(void *out, const void *buf, ptrdiff_t m)
                 _mm512_permutexvar_epi32(hi, v));
     }
 }
+/* the same for 8-byte items, 8 at a time */
+static inline void spread2_64(void *out, const void *buf, ptrdiff_t m)
+{
+    const __m512i lo = _mm512_set_epi64(3, 3, 2, 2, 1, 1, 0, 0);
+    const __m512i hi = _mm512_set_epi64(7, 7, 6, 6, 5, 5, 4, 4);
+    const uint64_t *b = (const uint64_t *)buf;
+    uint64_t *o = (uint64_t *)out;
+    ptrdiff_t j = 0;
+    for (; j + 8 <= m; j += 8) {
+        const __m512i v = _mm512_loadu_si512((const void *)(b + j));
+        _mm512_mask_storeu_epi64(o + 2 * j, 0x55,
+                                 _mm512_permutexvar_epi64(lo, v));
+        _mm512_mask_storeu_epi64(o + 2 * j + 8, 0x55,
+                                 _mm512_permutexvar_epi64(hi, v));
+    }
+    if (j < m) {
+        const unsigned r = (unsigned)(m - j); /* 1..7 */
+        const __m512i v =
+            _mm512_maskz_loadu_epi64((__mmask8)((1u << r) - 1), b + j);
+        const unsigned r1 = r < 4 ? r : 4;
+        _mm512_mask_storeu_epi64(o + 2 * j,
+                                 (__mmask8)(0x55u & ((1u << 2 * r1) - 1)),
+                                 _mm512_permutexvar_epi64(lo, v));
+        if (r > 4)
+            _mm512_mask_storeu_epi64(
+                o + 2 * j + 8, (__mmask8)(0x55u & ((1u << 2 * (r - 4)) - 1)),
+                _mm512_permutexvar_epi64(hi, v));
+    }
+}
+/*
+ * buf[j] = src[2j] for j < m, 8-byte items (a slope s[::2]): the even
+ * lanes of two 32-byte loads, 4 items at a time.  GCC's loop for
+ * `buf[j] = src[2 * j]` moved one item at a time (float64
+ * leaky_relu(x, s[::2]) 1.13x np.multiply at 1e3, 1.65x at 4e3); 64-byte
+ * loads and vpermt2q ran 1.4-1.5x at 1e6 in clang's build, these 0.68-0.76
+ * in both.  src[2m - 2] is the last item read: the tail's loads are masked,
+ * since the item after it may lie past the end of the array.
+ */
+static inline void gather2_64(void *buf, const void *src, ptrdiff_t m)
+{
+    const __m512i even = _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0);
+    const uint64_t *s = (const uint64_t *)src;
+    uint64_t *b = (uint64_t *)buf;
+    ptrdiff_t j = 0;
+    for (; j + 4 < m; j += 4) { /* reads up to s[2j + 7] < s[2m - 2] */
+        const __m256i a = _mm256_loadu_si256((const __m256i *)(s + 2 * j));
+        const __m256i c = _mm256_loadu_si256((const __m256i *)(s + 2 * j + 4));
+        _mm256_storeu_si256((__m256i *)(b + j),
+                            _mm256_permute4x64_epi64(
+                                _mm256_unpacklo_epi64(a, c), 0xD8));
+    }
+    if (j < m) {
+        const unsigned k = (unsigned)(2 * (m - j) - 1); /* items: 1..15 */
+        const __m512i v0 =
+            _mm512_maskz_loadu_epi64((__mmask8)((1u << (k < 8 ? k : 8)) - 1),
+                                     s + 2 * j);
+        const __m512i v1 = _mm512_maskz_loadu_epi64(
+            (__mmask8)(k > 8 ? (1u << (k - 8)) - 1 : 0), s + 2 * j + 8);
+        _mm512_mask_storeu_epi64(b + j, (__mmask8)((1u << (m - j)) - 1),
+                                 _mm512_permutex2var_epi64(v0, even, v1));
+    }
+}
 /* out[2j] = buf[2j] for j < m (buf holds 2m - 1 items): masks alone */
 static inline void spread_even32(void *out, const void *buf, ptrdiff_t m)
 {
@@ -93,14 +158,20 @@ static inline void spread_even32(void *out, const void *buf, ptrdiff_t m)
         _mm512_mask_storeu_epi32(o + j, t, _mm512_maskz_loadu_epi32(t, b + j));
     }
 }
-#define SPREAD2_FAST(T) (sizeof(T) == 4)
+#define SPREAD2_FAST(T) (sizeof(T) == 4 || sizeof(T) == 8)
+#define SPREAD_EVEN_FAST(T) (sizeof(T) == 4)
+#define GATHER2_FAST(T) (sizeof(T) == 8)
 #else
 #define NPRELU_SPREAD2_SIMD 0
 #define SPREAD2_FAST(T) 0
+#define SPREAD_EVEN_FAST(T) 0
+#define GATHER2_FAST(T) 0
 static inline void spread2_32(void *o, const void *b, ptrdiff_t m)
 {
     (void)o, (void)b, (void)m;
 }
+#define spread2_64 spread2_32
+#define gather2_64 spread2_32
 #define spread_even32 spread2_32
 #endif
 
@@ -108,7 +179,8 @@ static inline void spread2_32(void *o, const void *b, ptrdiff_t m)
 #define SPREAD(out, so, buf, m)                                                \
     do {                                                                       \
         if ((so) == 2 && SPREAD2_FAST(*(buf))) {                               \
-            spread2_32((out), (buf), (m));                                     \
+            if (sizeof(*(buf)) == 4) spread2_32((out), (buf), (m));            \
+            else spread2_64((out), (buf), (m));                                \
         } else if ((so) == 2) {                                                \
             SCALAR_STORES                                                      \
             for (ptrdiff_t j_ = 0; j_ < (m); j_++) (out)[2 * j_] = (buf)[j_];   \
@@ -118,7 +190,7 @@ static inline void spread2_32(void *o, const void *b, ptrdiff_t m)
         }                                                                      \
     } while (0)
 
-/* out[2j] = buf[2j] for j < m; only where SPREAD2_FAST(T) */
+/* out[2j] = buf[2j] for j < m; only where SPREAD_EVEN_FAST(T) */
 #define SPREAD_EVEN(out, buf, m) spread_even32((out), (buf), (m))
 
 #endif
