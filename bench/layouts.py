@@ -40,6 +40,7 @@ def rows(n: int, dtype: Any) -> list[tuple[str, Callable[[], object], Callable[[
     B = np.empty_like(A)
     one = dtype(1)
     a = dtype(0.1)
+    a0 = np.array(a)
     s = rng.uniform(0.05, 0.3, 2 * n).astype(dtype)
     o1 = np.empty(n, dtype)
     return [
@@ -70,6 +71,11 @@ def rows(n: int, dtype: Any) -> list[tuple[str, Callable[[], object], Callable[[
          lambda: nprelu.leaky_relu(x1, s[::2], out=o1), lambda: np.multiply(x1, s[::2], out=o1)),
         ("leaky_relu_backward(A.T, A.T, a, out=B) / np.add",
          lambda: nprelu.leaky_relu_backward(A.T, A.T, a, out=B), lambda: np.add(A.T, A.T, out=B)),
+        # the same with the slope already an array: NumPy converts a scalar
+        # operand to one on every call (about 0.2 us, which np.multiply pays
+        # too), a cost np.add, given no scalar, does not have
+        ("leaky_relu_backward(A.T, A.T, a0, out=B) 0-d slope / np.add",
+         lambda: nprelu.leaky_relu_backward(A.T, A.T, a0, out=B), lambda: np.add(A.T, A.T, out=B)),
     ]
 
 

@@ -49,16 +49,21 @@ ALL_UNARY(e, uint16_t, relu_vec_e)
 ALL_UNARY(f, uint32_t, relu_vec_f)
 ALL_UNARY(d, uint64_t, relu_vec_d)
 
-/* the vector runs of the contiguous leaky_relu loops (leaky_simd.h) */
+/* the vector runs of the contiguous leaky_relu and leaky_relu_backward
+   loops (leaky_simd.h) */
 #define leaky_run_e NO_VECTOR_RUN
 #define leaky_run_f leaky_run32
 #define leaky_run_d leaky_run64
+#define leaky_backward_run_e NO_VECTOR_RUN3
+#define leaky_backward_run_f leaky_backward_run32
+#define leaky_backward_run_d leaky_backward_run64
 
 #define FLOAT_LOOPS(S, T)                                                      \
     BINARY_LOOP(relu_backward_loop_##S, T, backward_##S, int, NO_CONTEXT)      \
     LEAKY_LOOP(leaky_relu_loop_##S, T, leaky_##S, leaky_run_##S)               \
     LEAKY_LOOP(leaky_relu_grad_loop_##S, T, leaky_grad_##S, NO_VECTOR_RUN)     \
-    LEAKY_BACKWARD_LOOP(leaky_relu_backward_loop_##S, T, leaky_backward_##S)
+    LEAKY_BACKWARD_LOOP(leaky_relu_backward_loop_##S, T, leaky_backward_##S, \
+                        leaky_backward_run_##S)
 
 FLOAT_LOOPS(e, uint16_t)
 FLOAT_LOOPS(f, uint32_t)

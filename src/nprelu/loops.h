@@ -711,13 +711,18 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
         raise_owed(owed);                                                      \
     }
 
-#define LEAKY_BACKWARD_LOOP(NAME, T, K)                                        \
+/* VRUN(dy, x, a, sa, out, n): as LEAKY_LOOP's, with dy */
+#define NO_VECTOR_RUN3(dy, x, a, sa, out, n)                                   \
+    ((void)(dy), (void)(x), (void)(out), (ptrdiff_t)0)
+#define LEAKY_BACKWARD_LOOP(NAME, T, K, VRUN)                                  \
     static inline unsigned NAME##_run(const T *RESTRICT dy,                    \
                                       const T *RESTRICT x,                     \
                                       const T *RESTRICT a, ptrdiff_t sa,       \
                                       T *RESTRICT out, ptrdiff_t n)            \
     {                                                                          \
         unsigned owed = 0;                                                     \
+        const ptrdiff_t done = VRUN(dy, x, a, sa, out, n);                     \
+        dy += done, x += done, a += done * sa, out += done, n -= done;         \
         SLOPE_LOOP(T, n, out[i] = K(dy[i], x[i], ai, &owed));                  \
         return owed;                                                           \
     }                                                                          \
@@ -750,6 +755,8 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
                                       ptrdiff_t n)                             \
     {                                                                          \
         unsigned owed = 0;                                                     \
+        const ptrdiff_t done = VRUN(io, x, a, sa, io, n);                      \
+        io += done, x += done, a += done * sa, n -= done;                      \
         SLOPE_LOOP(T, n, io[i] = K(io[i], x[i], ai, &owed));                   \
         return owed;                                                           \
     }                                                                          \
@@ -758,6 +765,8 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
                                      ptrdiff_t n)                              \
     {                                                                          \
         unsigned owed = 0;                                                     \
+        const ptrdiff_t done = VRUN(dy, io, a, sa, io, n);                     \
+        dy += done, io += done, a += done * sa, n -= done;                     \
         SLOPE_LOOP(T, n, io[i] = K(dy[i], io[i], ai, &owed));                  \
         return owed;                                                           \
     }                                                                          \
