@@ -8,7 +8,7 @@
  *     buffer's lanes are spread over two vectors by a permute and written
  *     with masked stores, which touch only the even items (vmovdqu32/64
  *     with a mask never writes, nor faults on, a masked lane).  For 8-byte
- *     items this gains in cache (float64 at 1e3: 0.87-0.93 of np.negative
+ *     items this gains in cache (float64 at 1e3: 0.86-0.98 of np.negative
  *     against 1.00-1.04 with GCC's lane extracts) and ties beyond it;
  *   - elsewhere one item at a time.  GCC then loads vectors and extracts
  *     lanes; clang 14 vectorises the loop into AVX-512 scatters
