@@ -110,39 +110,6 @@ static inline void spread2_64(void *out, const void *buf, ptrdiff_t m)
                 _mm512_permutexvar_epi64(hi, v));
     }
 }
-/*
- * buf[j] = src[2j] for j < m, 8-byte items (a slope s[::2]): the even
- * lanes of two 32-byte loads, 4 items at a time.  GCC's loop for
- * `buf[j] = src[2 * j]` moved one item at a time (float64
- * leaky_relu(x, s[::2]) 1.13x np.multiply at 1e3, 1.65x at 4e3); 64-byte
- * loads and vpermt2q ran 1.4-1.5x at 1e6 in clang's build, these 0.68-0.76
- * in both.  src[2m - 2] is the last item read: the tail's loads are masked,
- * since the item after it may lie past the end of the array.
- */
-static inline void gather2_64(void *buf, const void *src, ptrdiff_t m)
-{
-    const __m512i even = _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0);
-    const uint64_t *s = (const uint64_t *)src;
-    uint64_t *b = (uint64_t *)buf;
-    ptrdiff_t j = 0;
-    for (; j + 4 < m; j += 4) { /* reads up to s[2j + 7] < s[2m - 2] */
-        const __m256i a = _mm256_loadu_si256((const __m256i *)(s + 2 * j));
-        const __m256i c = _mm256_loadu_si256((const __m256i *)(s + 2 * j + 4));
-        _mm256_storeu_si256((__m256i *)(b + j),
-                            _mm256_permute4x64_epi64(
-                                _mm256_unpacklo_epi64(a, c), 0xD8));
-    }
-    if (j < m) {
-        const unsigned k = (unsigned)(2 * (m - j) - 1); /* items: 1..15 */
-        const __m512i v0 =
-            _mm512_maskz_loadu_epi64((__mmask8)((1u << (k < 8 ? k : 8)) - 1),
-                                     s + 2 * j);
-        const __m512i v1 = _mm512_maskz_loadu_epi64(
-            (__mmask8)(k > 8 ? (1u << (k - 8)) - 1 : 0), s + 2 * j + 8);
-        _mm512_mask_storeu_epi64(b + j, (__mmask8)((1u << (m - j)) - 1),
-                                 _mm512_permutex2var_epi64(v0, even, v1));
-    }
-}
 /* out[2j] = buf[2j] for j < m (buf holds 2m - 1 items): masks alone */
 static inline void spread_even32(void *out, const void *buf, ptrdiff_t m)
 {
@@ -160,19 +127,62 @@ static inline void spread_even32(void *out, const void *buf, ptrdiff_t m)
 }
 #define SPREAD2_FAST(T) (sizeof(T) == 4 || sizeof(T) == 8)
 #define SPREAD_EVEN_FAST(T) (sizeof(T) == 4)
-#define GATHER2_FAST(T) (sizeof(T) == 8)
 #else
 #define NPRELU_SPREAD2_SIMD 0
 #define SPREAD2_FAST(T) 0
 #define SPREAD_EVEN_FAST(T) 0
-#define GATHER2_FAST(T) 0
 static inline void spread2_32(void *o, const void *b, ptrdiff_t m)
 {
     (void)o, (void)b, (void)m;
 }
 #define spread2_64 spread2_32
-#define gather2_64 spread2_32
 #define spread_even32 spread2_32
+#endif
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#define GATHER2_FAST(T) (sizeof(T) == 8)
+/*
+ * buf[j] = src[2j] for j < m, 8-byte items (a slope s[::2]): the even
+ * lanes of two 32-byte loads, 4 items at a time (AVX2 and later).  GCC's
+ * loop for `buf[j] = src[2 * j]` moved one item at a time (float64
+ * leaky_relu(x, s[::2]) 1.13x np.multiply at 1e3, 1.65x at 4e3); 64-byte
+ * loads and vpermt2q ran 1.4-1.5x at 1e6 in clang's build, these 0.68-0.76
+ * in both.  src[2m - 2] is the last item read: the tail's loads are masked
+ * (vpmaskmovq neither reads nor faults on a masked lane), since the item
+ * after it may lie past the end of the array.
+ */
+static inline void gather2_64(void *buf, const void *src, ptrdiff_t m)
+{
+    const long long *s = (const long long *)src;
+    long long *b = (long long *)buf;
+    ptrdiff_t j = 0;
+    for (; j + 4 < m; j += 4) { /* reads up to s[2j + 7] < s[2m - 2] */
+        const __m256i a = _mm256_loadu_si256((const __m256i *)(s + 2 * j));
+        const __m256i c = _mm256_loadu_si256((const __m256i *)(s + 2 * j + 4));
+        _mm256_storeu_si256((__m256i *)(b + j),
+                            _mm256_permute4x64_epi64(
+                                _mm256_unpacklo_epi64(a, c), 0xD8));
+    }
+    if (j < m) {
+        const long long r = (long long)(m - j), k = 2 * r - 1; /* 1..4, 1..7 */
+        const __m256i lane = _mm256_set_epi64x(3, 2, 1, 0);
+        const __m256i a = _mm256_maskload_epi64(
+            s + 2 * j, _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), lane));
+        const __m256i c = _mm256_maskload_epi64(
+            s + 2 * j + 4,
+            _mm256_cmpgt_epi64(_mm256_set1_epi64x(k - 4), lane));
+        _mm256_maskstore_epi64(
+            b + j, _mm256_cmpgt_epi64(_mm256_set1_epi64x(r), lane),
+            _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(a, c), 0xD8));
+    }
+}
+#else
+#define GATHER2_FAST(T) 0
+static inline void gather2_64(void *buf, const void *src, ptrdiff_t m)
+{
+    (void)buf, (void)src, (void)m;
+}
 #endif
 
 /* out[j * so] = buf[j] for j < m */
