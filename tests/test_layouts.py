@@ -98,6 +98,46 @@ def test_in_place_strided(name: str, dtype: Any, view: str) -> None:
         assert_same(buf[~inside], keep[~inside])
 
 
+
+def _at(dtype: np.dtype[Any], n: int, offset: int) -> np.ndarray:
+    """n items starting ``offset`` items past a 64-byte boundary."""
+    raw = np.empty(n * dtype.itemsize + offset * dtype.itemsize + 128, np.uint8)
+    start = (-raw.ctypes.data) % 64 + offset * dtype.itemsize
+    return raw[start:start + n * dtype.itemsize].view(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.dtype(c) for c in ("float32", "float64", "int32", "uint64")], ids=str)
+@pytest.mark.parametrize("name", ["relu", "relu_grad"])
+def test_stride2_at_every_alignment(name: str, dtype: np.dtype[Any]) -> None:
+    """x[::2] into o[::2] and in place, with x and o at every item offset
+    against 64 bytes, alike and not: the stride-2 loops align their vectors
+    when the two lie alike, and the items they store change with the
+    head's length.  Nothing but the even items of o changes."""
+    rng = np.random.default_rng(8)
+    f, ref = getattr(nprelu, name), getattr(reference, name)
+    lanes = 64 // dtype.itemsize
+    for n in [1, 2, 3, 7, 8, 9, 16, 17, 33, 70]:
+        for xoff in range(lanes):
+            for ooff in {xoff, (xoff + 1) % lanes, (xoff + 3) % lanes}:
+                x = _at(dtype, 2 * n + 1, xoff)
+                x[:] = sample(dtype, x.size, rng)
+                keep = x.copy()
+                o = _at(dtype, 2 * n + 1, ooff)
+                o[:] = 7
+                what = f"{name} {dtype} n={n} x at {xoff}, o at {ooff}"
+                with strict_fp(what):
+                    assert f(x[:-1:2], out=o[:-1:2]) is not None
+                check(o[:-1:2], ref(x[:-1:2]), what)
+                assert (o[1::2] == 7).all(), f"{what}: wrote an odd item"
+                assert_same(x, keep)
+                # in place on the same view
+                want = ref(x[:-1:2])
+                with strict_fp(f"in place {what}"):
+                    f(x[:-1:2], out=x[:-1:2])
+                check(x[:-1:2], want, f"in place {what}")
+                assert_same(x[1::2], keep[1::2])
+
+
 @pytest.mark.parametrize("out_view", ["contiguous", "stride2"])
 @pytest.mark.parametrize("dtype", FLOATS, ids=str)
 def test_backward_one_dy(dtype: np.dtype[Any], out_view: str) -> None:
@@ -303,3 +343,6 @@ def test_strided_operands_read_nothing_outside(dtype: np.dtype[Any], at_end: boo
                       f"leaky_relu(x, s[::2]) {what}")
                 check(nprelu.leaky_relu_backward(v, v, a),
                       reference.leaky_relu_backward(v, v, a), f"leaky_relu_backward {what}")
+            # last, as it changes x: in place on the view
+            want = reference.relu(v)
+            check(nprelu.relu(v, out=v), want, f"relu(x[::2], out=x[::2]) {what}")

@@ -259,10 +259,10 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
         else                                                                   \
             for (ptrdiff_t i = 0; i < n; i++) out[i] = KV(in[i * s], c);       \
     }                                                                          \
-    /* strided output (out=o[::2], a column), a block at a time (spread.h):\
-       from a contiguous input; from x[::2] over its whole span (4-byte      \
-       items, relu's kernels raise no flag); else one element at a time,     \
-       stride 2 spelled out */                                               \
+    /* strided output (out=o[::2], a column; spread.h): from a contiguous   \
+       input a block at a time; from x[::2] over its whole span in registers \
+       (4- and 8-byte items on AVX-512; relu's kernels raise no flag); else  \
+       one element at a time, stride 2 spelled out */                        \
     static void NAME##_scatter(const T *RESTRICT in, ptrdiff_t si,             \
                                T *RESTRICT out, ptrdiff_t so, ptrdiff_t n,     \
                                C c)                                            \
@@ -274,13 +274,8 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
                 NAME##_contig(in + i, buf, m, c);                              \
                 SPREAD(out + i * so, so, buf, m);                              \
             }                                                                  \
-        else if (so == 2 && si == 2 && SPREAD_EVEN_FAST(T))                    \
-            for (ptrdiff_t i = 0; i < n; i += SPREAD_ITEMS(T) / 2) {           \
-                ALIGNED64 T buf[SPREAD_ITEMS(T)];                              \
-                const ptrdiff_t m = SPREAD_COUNT(T, 2 * n, 2 * i) / 2;         \
-                NAME##_contig(in + 2 * i, buf, 2 * m - 1, c);                  \
-                SPREAD_EVEN(out + 2 * i, buf, m);                              \
-            }                                                                  \
+        else if (so == 2 && si == 2 && SPAN_EVEN_FAST(T))                      \
+            SPAN_EVEN(T, KV, in, out, n, c);                                   \
         else if (so == 2 && si == 2) {                                         \
             SCALAR_STORES                                                      \
             for (ptrdiff_t i = 0; i < n; i++)                                  \
@@ -294,13 +289,8 @@ static inline plan plan_loop(char *const *args, const ptrdiff_t *steps,
     static void NAME##_inplace_strided(T *RESTRICT io, ptrdiff_t s,            \
                                        ptrdiff_t n, C c)                       \
     {                                                                          \
-        if (s == 2 && SPREAD_EVEN_FAST(T))                                     \
-            for (ptrdiff_t i = 0; i < n; i += SPREAD_ITEMS(T) / 2) {           \
-                ALIGNED64 T buf[SPREAD_ITEMS(T)];                              \
-                const ptrdiff_t m = SPREAD_COUNT(T, 2 * n, 2 * i) / 2;         \
-                NAME##_contig(io + 2 * i, buf, 2 * m - 1, c);                  \
-                SPREAD_EVEN(io + 2 * i, buf, m);                               \
-            }                                                                  \
+        if (s == 2 && SPAN_EVEN_FAST(T))                                       \
+            SPAN_EVEN(T, KV, io, io, n, c);                                    \
         else if (s == 2) {                                                     \
             SCALAR_STORES                                                      \
             for (ptrdiff_t i = 0; i < n; i++) io[2 * i] = KV(io[2 * i], c);    \
