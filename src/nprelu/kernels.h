@@ -19,6 +19,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * NPRELU_OPAQUE_VECTOR(v): the compiler no longer knows what the SIMD
+ * register v holds, nor which of its lanes are used, so it keeps v as
+ * computed (spread.h, leaky_simd.h say why each use needs it).  An empty
+ * asm; compilers without GNU asm (MSVC) get nothing, and their code as it
+ * would be without it.
+ */
+#if defined(__GNUC__)
+#define NPRELU_OPAQUE_VECTOR(v) __asm__("" : "+v"(v))
+#else
+#define NPRELU_OPAQUE_VECTOR(v) ((void)0)
+#endif
+
 typedef void (*nprelu_loop)(char **args, const ptrdiff_t *dimensions,
                             const ptrdiff_t *steps, void *data);
 

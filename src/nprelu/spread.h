@@ -29,6 +29,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kernels.h"
+
 /* Items per block: 1 KiB, so that the buffer stays in L1 */
 enum { SPREAD_BYTES = 1024 };
 #define SPREAD_ITEMS(T) ((ptrdiff_t)(SPREAD_BYTES / sizeof(T)))
@@ -111,16 +113,11 @@ static inline void spread2_64(void *out, const void *buf, ptrdiff_t m)
 /*
  * Lanes of a 64-byte span, for SPAN_EVEN: a masked load (a lane off the
  * mask reads nothing and gives 0), and a masked store of computed lanes.
- * The empty asm makes the computed vector opaque: told which lanes are
+ * The computed vector is made opaque (kernels.h): told which lanes are
  * stored, clang 14 computed only those and loaded them with a gather
  * (vpgatherqq, 2.2x np.negative at 1e3 and 1e6), or shuffled them through
  * the stack (4-byte items, 0.72x against 0.26x).
  */
-#if defined(__GNUC__)
-#define NPRELU_OPAQUE_VECTOR(v) __asm__("" : "+v"(v))
-#else
-#define NPRELU_OPAQUE_VECTOR(v) ((void)0)
-#endif
 static inline void span_load(void *lanes, const void *in, unsigned mask,
                              size_t size)
 {
