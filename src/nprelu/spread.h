@@ -140,7 +140,7 @@ static inline void span_store(void *out, const void *lanes, unsigned mask,
  * cross no line (float64 in place at 1e6: 0.79x np.negative unaligned,
  * 0.65x aligned, in a C probe).  Otherwise 0: aligning the stores alone
  * was slower than aligning nothing (float64 x[::2] into o[::2]: 0.64x
- * against 0.48x np.negative at 1e3 in the probe, 1.02-1.18x against
+ * against 0.48x np.negative at 1e3 in the probe, 0.97-1.17x against
  * 0.90-1.04x in the bench).
  */
 static inline ptrdiff_t span_head(const void *in, const void *out,
