@@ -11,7 +11,9 @@
  * into this masked multiply (8 instructions a vector, against 13 for the
  * masked operands of elements.h's leaky32), but clang 14 keeps the masked
  * operands, and ran leaky_relu(x, a, out=o) at 1.6x np.multiply at 1e5.
- * Other targets take elements.h's kernels in a plain loop (run length 0).
+ * The avx2 target has a run of its own, without masks (below); the
+ * baseline and other architectures take elements.h's kernels in a plain
+ * loop (run length 0).
  *
  * leaky_relu_backward is the same run with dy in x's place as the factor
  * and the lanes where x > 0 is false (NaN included): one run per width,
