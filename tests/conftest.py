@@ -340,6 +340,13 @@ def assert_same_products(got: object, want: object, first: object, second: objec
 # --------------------------------------------------------------------------- layouts
 
 
+def line_aligned(nbytes: int, fill: int = 0) -> np.ndarray:
+    """``nbytes`` uint8 filled with ``fill``, starting on a 64-byte line."""
+    raw = np.full(nbytes + 64, fill, np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start : start + nbytes]
+
+
 def unaligned(a: np.ndarray) -> np.ndarray:
     """A copy of ``a`` one byte off its natural alignment."""
     buf = np.zeros(a.nbytes + 1, np.uint8)

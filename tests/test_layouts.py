@@ -24,7 +24,7 @@ import pytest
 import nprelu
 from nprelu import reference
 
-from .conftest import INT_DTYPES, assert_same, sample, strict_fp
+from .conftest import INT_DTYPES, assert_same, line_aligned, sample, strict_fp
 
 # every length to 70 (each SIMD body and tail), and those around the blocks
 # in which strided outputs are written (1 KiB: 128 float64 .. 1024 int8)
@@ -98,12 +98,9 @@ def test_in_place_strided(name: str, dtype: Any, view: str) -> None:
         assert_same(buf[~inside], keep[~inside])
 
 
-
 def _at(dtype: np.dtype[Any], n: int, offset: int) -> np.ndarray:
     """n items starting ``offset`` items past a 64-byte boundary."""
-    raw = np.empty(n * dtype.itemsize + offset * dtype.itemsize + 128, np.uint8)
-    start = (-raw.ctypes.data) % 64 + offset * dtype.itemsize
-    return raw[start:start + n * dtype.itemsize].view(dtype)
+    return line_aligned((offset + n) * dtype.itemsize)[offset * dtype.itemsize :].view(dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.dtype(c) for c in ("float32", "float64", "int32", "uint64")], ids=str)

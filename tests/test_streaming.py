@@ -40,6 +40,8 @@ import pytest
 import nprelu
 from nprelu import reference
 
+from .conftest import line_aligned
+
 MODE_VAR = "NPRELU_TEST_STREAMING_MODE"
 MODE = os.environ.get(MODE_VAR, "")
 THRESHOLDS = {"zero": "0", "low": "4096", "default": None}
@@ -200,12 +202,7 @@ def run_into(name: str, args: tuple[Any, ...], dtype: np.dtype[Any], n: int,
     """Call the ufunc with each output at buf[k:k + n] of a buffer filled with
     a sentinel byte, each buffer starting on a 64-byte line; return the
     outputs and the buffers."""
-    def line_buffer(nbytes: int) -> np.ndarray:
-        raw = np.full(nbytes + 64, SENTINEL, np.uint8)
-        start = -raw.ctypes.data % 64
-        return raw[start : start + nbytes]
-
-    bufs = [line_buffer((k + n + 64) * dtype.itemsize).view(dtype) for k in offsets]
+    bufs = [line_aligned((k + n + 64) * dtype.itemsize, SENTINEL).view(dtype) for k in offsets]
     outs = tuple(b[k : k + n] for b, k in zip(bufs, offsets))
     f = getattr(nprelu, name)
     with np.errstate(all="ignore"):  # products may flag, as np.multiply's
