@@ -133,8 +133,8 @@ static inline ptrdiff_t masked_product_run64(const uint64_t *p,
  * AVX2 has no masked multiply.  The lanes that are not products multiply
  * +0 by 1 (no flag; neither their x nor the slope reaches the multiplier)
  * and take their result from the factor: out = (p & t) * (t ? a : 1) | (p
- * & ~t), t all ones on the product lanes.  The lane test is two signed
- * compares on the bits (vpcmpgtd/q raise no flag), as for AVX-512 above:
+ * & ~t), t all ones on the product lanes.  AVX2 has no vfpclass: the lane
+ * test is two signed compares on the bits (vpcmpgtd/q raise no flag):
  *   leaky_relu:           u <= bits(-inf) (sign set, not NaN) or u == +0;
  *   leaky_relu_backward:  u <= 0 (sign set, or +0) or u > bits(+inf).
  * GCC's vectorisation of elements.h's leaky32 took 18 instructions a
